@@ -1,0 +1,131 @@
+#ifndef BTREE_H_
+#define BTREE_H_
+
+/*
+ * The kvlds storage engine: a copy-on-write B+tree whose pages are appended
+ * to log segment files in a data directory (see kvlds/DESIGN.md).
+ *
+ * This header is the whole interface between the daemon (dispatch, group
+ * commit, networking) and the engine.  All calls are made from the
+ * event-loop thread, except btree_commit_write, which runs on a worker
+ * thread while the loop keeps serving reads and applying new mutations.
+ *
+ * Invariants:
+ * - Reads (btree_get, btree_range) see the last COMMITTED tree only.
+ * - Mutations go to the pending tree, in call order.
+ * - At most one commit is in flight (between btree_commit_begin and
+ *   btree_commit_end).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct btree;
+
+struct btree_opts {
+	const char *dir;	/* data directory; created if absent */
+	size_t pagesize;	/* bytes, 512..131072 */
+	size_t cachebytes;	/* page cache budget; 0 = unlimited */
+	double costratio;	/* -S storage:I/O cost ratio; 0 = no cleaning */
+};
+
+/*
+ * btree_maxsizes(pagesize, maxkey, maxval):
+ * Set *maxkey and *maxval to the longest key and value (each <= 255) that
+ * pages of ${pagesize} bytes can hold (255/255 from 2048 up).  Return -1
+ * if ${pagesize} is outside 512..131072.
+ */
+int btree_maxsizes(size_t pagesize, size_t *maxkey, size_t *maxval);
+
+/*
+ * btree_open(opts):
+ * Lock the data directory (a second daemon on it fails with a clear
+ * message), find the newest valid commit without reading the whole log,
+ * and return the store.  NULL on error (already logged: locked, damaged,
+ * I/O error, page size differs from the one the store was made with...).
+ */
+struct btree *btree_open(const struct btree_opts *opts);
+
+/* btree_close(bt): free everything, unlock.  btree_close(NULL) is a no-op. */
+void btree_close(struct btree *bt);
+
+/*
+ * Reads see the last COMMITTED tree only (never a mutation whose commit
+ * has not completed).
+ *
+ * btree_get(bt, key, klen, val, vlen):
+ * 0 found (*val points to *vlen bytes, valid until the next btree_* call),
+ * 1 absent, -1 error (logged; e.g. a damaged page).
+ */
+int btree_get(struct btree *bt, const uint8_t *key, size_t klen,
+    const uint8_t **val, size_t *vlen);
+
+typedef int btree_range_cb(void *cookie, const uint8_t *key, size_t klen,
+    const uint8_t *val, size_t vlen);
+
+/*
+ * btree_range(bt, start, slen, end, elen, maxbytes, cb, cookie, next, nextlen):
+ * Call ${cb} in key order for the pairs with start <= key < end (elen == 0:
+ * no end), stopping before the running total of (2 + klen + vlen) would
+ * exceed ${maxbytes}, but always with at least one pair when one remains.
+ * Then set next[0..*nextlen) to the key to continue from (empty = range
+ * exhausted; every key in [start, next) has been passed to cb).  A
+ * non-zero return from cb aborts with -1.  0 ok, -1 error.
+ */
+int btree_range(struct btree *bt, const uint8_t *start, size_t slen,
+    const uint8_t *end, size_t elen, size_t maxbytes,
+    btree_range_cb *cb, void *cookie, uint8_t next[255], size_t *nextlen);
+
+/*
+ * Mutations are applied at once, in call order, to the pending tree; they
+ * become visible to reads (and durable) only when a commit that includes
+ * them completes.  Each returns the protocol status (0, or 1 for "not
+ * done": CAS/CAD mismatch, ADD on an existing key, MODIFY on an absent
+ * key) or -1 on error.
+ */
+int btree_set(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *v, size_t vl);
+int btree_add(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *v, size_t vl);
+int btree_modify(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *v, size_t vl);
+int btree_cas(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *oldv, size_t ol, const uint8_t *newv, size_t nl);
+int btree_delete(struct btree *bt, const uint8_t *k, size_t kl);
+int btree_cad(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *oldv, size_t ol);
+
+/*
+ * btree_pending(bt): number of mutations applied since the last
+ * btree_commit_begin (0 = nothing to commit).
+ */
+size_t btree_pending(struct btree *bt);
+
+/*
+ * Group commit, in three phases; at most one commit in flight.
+ *
+ * btree_commit_begin(bt): (loop thread) freeze every mutation applied so
+ * far into a commit batch: serialize the dirty pages and the commit record
+ * into memory.  Mutations after this go into the next batch.  -1 on error.
+ *
+ * btree_commit_write(bt): (worker thread) append the frozen batch to the
+ * log and fdatasync it (fsync the directory for a new segment file).  It
+ * touches only the frozen batch and file descriptors, so the loop thread
+ * may call the read and mutation functions meanwhile.  -1 on I/O error:
+ * the daemon must then stop acknowledging and exit non-zero.
+ *
+ * btree_commit_end(bt): (loop thread, after btree_commit_write returned
+ * 0) the frozen tree becomes the committed tree that reads see.
+ */
+int btree_commit_begin(struct btree *bt);
+int btree_commit_write(struct btree *bt);
+void btree_commit_end(struct btree *bt);
+
+/*
+ * btree_stats(bt, buf, len): write a one-line human-readable summary of
+ * the store's state (pages cached/dirty, segments, bytes, commits) for
+ * the SIGUSR1 log line.
+ */
+void btree_stats(struct btree *bt, char *buf, size_t len);
+
+#endif /* !BTREE_H_ */
