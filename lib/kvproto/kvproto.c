@@ -3,11 +3,11 @@
  * responses of the kivaloo kvlds protocol.
  */
 
-#include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "log/log.h"
 
 #include "kvproto.h"
 
@@ -68,13 +68,6 @@ put_field(uint8_t *p, const uint8_t *f, size_t n)
 	if (n > 0)
 		memcpy(p, f, n);
 	return (p + n);
-}
-
-static void
-warn0(const char *what)
-{
-
-	fprintf(stderr, "%s: %s\n", program_invocation_short_name, what);
 }
 
 /**

@@ -3,14 +3,13 @@
  * evbuffer reader and writer built on them.
  */
 
-#include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
 #include "crc32c/crc32c.h"
+#include "log/log.h"
 
 #include "packet.h"
 
@@ -164,8 +163,7 @@ packet_evpeek(struct evbuffer *in, size_t maxrec, uint64_t *id,
 	/* Make the packet contiguous: free unless it straddles chunks. */
 	if (v.iov_len < plen) {
 		if ((p = evbuffer_pullup(in, (ev_ssize_t)plen)) == NULL) {
-			fprintf(stderr, "%s: packet_evpeek: out of memory\n",
-			    program_invocation_short_name);
+			warn0("packet_evpeek: out of memory");
 			return (PACKET_ENOMEM);
 		}
 	} else
@@ -231,15 +229,13 @@ packet_evwrite(struct evbuffer *out, uint64_t id, const uint8_t *rec,
 
 	if (evbuffer_reserve_space(out, (ev_ssize_t)plen, &v, 1) != 1 ||
 	    v.iov_len < plen) {
-		fprintf(stderr, "%s: packet_evwrite: out of memory\n",
-		    program_invocation_short_name);
+		warn0("packet_evwrite: out of memory");
 		return (-1);
 	}
 	packet_encode(v.iov_base, id, rec, reclen);
 	v.iov_len = plen;
 	if (evbuffer_commit_space(out, &v, 1) != 0) {
-		fprintf(stderr, "%s: packet_evwrite: commit failed\n",
-		    program_invocation_short_name);
+		warn0("packet_evwrite: commit failed");
 		return (-1);
 	}
 	return (0);
