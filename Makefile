@@ -66,9 +66,9 @@ $(LIBSUITE): $(call obj,$(LIB_SRCS))
 	rm -f $@ && $(AR) rcs $@ $^
 
 define program_rules
-$(call progarch,$(1)): $(call obj,$(call dirsrcs,$(1)))
+$(call progarch,$(1)): $(call obj,$(call dirsrcs,$(1))) $(if $(call dirsrcs,$(1)),,$(B)/lib/empty.o)
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && $(AR) rcs $$@ $$^ $(if $(call dirsrcs,$(1)),,$(B)/lib/empty.o)
+	rm -f $$@ && $(AR) rcs $$@ $$^
 $(B)/$(call progname,$(1)): $(call obj,$(1)/main.c) $(call progarch,$(1)) $(LIBSUITE)
 	$$(CC) $$(CFLAGS) $$(EXTRA_CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(LDLIBS_$(notdir $(1)))
 endef
