@@ -17,6 +17,7 @@
 #include <openssl/sha.h>
 
 #include "keyfile.h"
+#include "log/log.h"
 #include "keyfile_priv.h"
 
 /* Refuse key files larger than this: they are surely not keys. */
@@ -34,19 +35,19 @@ const char keyfile_opts_usage[] =
 
 /**
  * keyfile_warnx(fmt, ...):
- * Print "progname: " and the formatted message and a newline on standard
- * error.
+ * Report the formatted message through lib/log's warn0 (standard error as
+ * "progname: message", or syslog in a daemon).
  */
 void
 keyfile_warnx(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", program_invocation_short_name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	warn0("%s", msg);
 }
 
 /*

@@ -22,7 +22,7 @@
  *   - keyfile_secmem_*: locked (mlock, best effort), wiped-on-free memory
  *     for keys and passphrases.
  *
- * Errors are printed on standard error, prefixed with the program name,
+ * Errors are reported through lib/log (warn0: "progname: message"),
  * where they are first seen, unless a function says otherwise.
  */
 

@@ -5,8 +5,8 @@
 
 /**
  * keyfile_warnx(fmt, ...):
- * Print "progname: " and the formatted message and a newline on standard
- * error.
+ * Report the formatted message through lib/log's warn0 (standard error as
+ * "progname: message", or syslog in a daemon).
  */
 void keyfile_warnx(const char *, ...)
     __attribute__((format(printf, 1, 2)));
