@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "keyfile/keyfile.h"
 #include "log/log.h"
@@ -234,4 +235,29 @@ err2:
 err1:
 	keyfile_secmem_free(key);
 	return (1);
+}
+
+/**
+ * keygen_check(path, opts):
+ * Load the key file ${path} as every key-taking program does
+ * (keyfile_load with ${opts}: decrypting it if it is encrypted) and print
+ * its fingerprint, the hex SHA256 of the protocol key K (not K itself),
+ * on standard output: two files with the same fingerprint make the same
+ * pipe key.  Returns the exit status: 0, or 1 (error printed).
+ */
+int
+keygen_check(const char *path, const struct keyfile_opts *opts)
+{
+	uint8_t K[32], fp[32];
+	int i;
+
+	if (keyfile_load(path, opts, K))
+		return (1);
+	SHA256(K, sizeof(K), fp);
+	OPENSSL_cleanse(K, sizeof(K));
+	printf("%s: key loaded; fingerprint ", path);
+	for (i = 0; i < 32; i++)
+		printf("%02x", fp[i]);
+	printf("\n");
+	return (0);
 }

@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+struct keyfile_opts;
+
 /**
  * keygen_make(path, pass_method, target_time, target_memory):
  * Create the new file ${path} (mode 0600, never overwriting) holding 32
@@ -23,5 +25,15 @@ int keygen_make(const char *, const char *, double, uint64_t);
  * unusable as a key (error printed).
  */
 int keygen_info(const char *);
+
+/**
+ * keygen_check(path, opts):
+ * Load the key file ${path} as every key-taking program does
+ * (keyfile_load with ${opts}: decrypting it if it is encrypted) and print
+ * its fingerprint, the hex SHA256 of the protocol key K (not K itself),
+ * on standard output: two files with the same fingerprint make the same
+ * pipe key.  Returns the exit status: 0, or 1 (error printed).
+ */
+int keygen_check(const char *, const struct keyfile_opts *);
 
 #endif /* !KEYGEN_H_ */

@@ -28,6 +28,8 @@ usage(FILE *f)
 	    "[--target-time SECONDS]\n"
 	    "                     [--target-memory SIZE] FILE\n"
 	    "       spiped-keygen --info FILE\n"
+	    "       spiped-keygen --check FILE [--passphrase METHOD:ARG]\n"
+	    "                     [--max-memory SIZE] [--max-time SECONDS]\n"
 	    "       spiped-keygen --help\n"
 	    "\n"
 	    "Write 32 random bytes to the new file FILE (mode 0600; an\n"
@@ -42,9 +44,18 @@ usage(FILE *f)
 	    "                           loaded (default 1)\n"
 	    "  --target-memory SIZE     scrypt memory to use at most "
 	    "(default:\n"
-	    "                           half of RAM, at most 512M)\n"
+	    "                           a quarter of RAM, at most 512M)\n"
 	    "  --info FILE              print FILE's format and scrypt "
 	    "parameters\n"
+	    "  --check FILE             load FILE as spiped would and print "
+	    "its\n"
+	    "                           fingerprint (SHA256 of the pipe key)\n"
+	    "  --max-memory SIZE        with --check: refuse scrypt needing "
+	    "more\n"
+	    "                           (default: half of RAM, at most 1G)\n"
+	    "  --max-time SECONDS       with --check: refuse scrypt taking "
+	    "longer\n"
+	    "                           (default 5)\n"
 	    "  --help                   print this help\n");
 }
 
@@ -56,10 +67,14 @@ main(int argc, char *argv[])
 		{ "target-time", required_argument, NULL, 't' },
 		{ "target-memory", required_argument, NULL, 'M' },
 		{ "info", required_argument, NULL, 'i' },
+		{ "check", required_argument, NULL, 'c' },
+		{ "max-memory", required_argument, NULL, 'm' },
+		{ "max-time", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *pass_method = NULL, *info_path = NULL;
+	struct keyfile_opts kopts = { NULL, 0, 0 };
+	const char *pass_method = NULL, *info_path = NULL, *check_path = NULL;
 	double target_time = DEFAULT_TARGET_TIME;
 	uint64_t target_memory;
 	char *end;
@@ -96,6 +111,17 @@ main(int argc, char *argv[])
 		case 'i':
 			info_path = optarg;
 			break;
+		case 'c':
+			check_path = optarg;
+			break;
+		case 'm':
+			if (keyfile_option(&kopts, "max-memory", optarg) != 1)
+				exit(1);
+			break;
+		case 'T':
+			if (keyfile_option(&kopts, "max-time", optarg) != 1)
+				exit(1);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -107,6 +133,14 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (check_path != NULL) {
+		if (argc != 0 || info_path != NULL) {
+			usage(stderr);
+			exit(1);
+		}
+		kopts.passphrase = pass_method;
+		exit(keygen_check(check_path, &kopts));
+	}
 	if (info_path != NULL) {
 		if (argc != 0 || pass_method != NULL) {
 			usage(stderr);
