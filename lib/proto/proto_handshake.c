@@ -1,0 +1,539 @@
+/*
+ * The spiped handshake state machine and its socket drivers (see
+ * proto_handshake.h for the messages and states).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "pcrypt/pcrypt.h"
+
+#include "proto_crypt.h"
+#include "proto_handshake.h"
+
+#define DHLEN	PCRYPT_DH_PUBLEN			/* 256 */
+#define DHMSG	(PCRYPT_DH_PUBLEN + PCRYPT_SHA256_LEN)	/* 288 */
+
+enum hs_state {
+	NONCE_WAIT,	/* our nonce queued; waiting for the peer's */
+	DH_WAIT,	/* dhmac known; waiting for the peer's y || MAC */
+	DONE,		/* keys derived; session ready */
+	FAILED		/* protocol or crypto failure; drop the connection */
+};
+
+struct proto_hs {
+	int flags;
+	enum hs_state state;
+	uint8_t K[PROTO_KEYLEN];
+	uint8_t nonce[PROTO_NONCELEN];		/* ours */
+	uint8_t nonce_peer[PROTO_NONCELEN];
+	uint8_t dhmac[PROTO_DHMACLEN];		/* dhmac_C || dhmac_S */
+	int dh_ready;				/* x and y computed */
+	uint8_t x[PCRYPT_DH_PRIVLEN];		/* secret; unused if NOPFS */
+	uint8_t y[DHLEN];			/* 2^x mod p, or 1 */
+	uint8_t in[DHMSG];			/* peer message so far */
+	size_t inlen;
+	uint8_t out[PROTO_NONCELEN + DHMSG];	/* queued output */
+	size_t outoff, outlen;
+	struct proto_session *sess;
+};
+
+/**
+ * proto_hs_new(K, flags):
+ * Start one side of a handshake under ${K} with PROTO_HS_* ${flags}.
+ */
+struct proto_hs *
+proto_hs_new(const uint8_t K[PROTO_KEYLEN], int flags)
+{
+	struct proto_hs *hs;
+
+	if ((hs = calloc(1, sizeof(*hs))) == NULL) {
+		fprintf(stderr, "%s: calloc failed\n",
+		    program_invocation_short_name);
+		return (NULL);
+	}
+	hs->flags = flags;
+	hs->state = NONCE_WAIT;
+	memcpy(hs->K, K, PROTO_KEYLEN);
+	if (pcrypt_rand(hs->nonce, PROTO_NONCELEN)) {
+		proto_hs_free(hs);
+		return (NULL);
+	}
+	memcpy(hs->out, hs->nonce, PROTO_NONCELEN);
+	hs->outlen = PROTO_NONCELEN;
+	return (hs);
+}
+
+/**
+ * proto_hs_set_nonce(hs, nonce):
+ * Replace our nonce (known-answer tests only, before any output is taken).
+ */
+void
+proto_hs_set_nonce(struct proto_hs *hs, const uint8_t nonce[PROTO_NONCELEN])
+{
+
+	memcpy(hs->nonce, nonce, PROTO_NONCELEN);
+	memcpy(hs->out, nonce, PROTO_NONCELEN);
+}
+
+/**
+ * proto_hs_prepare(hs):
+ * Pick the DH secret and compute y, if not done yet.
+ */
+int
+proto_hs_prepare(struct proto_hs *hs)
+{
+
+	if (hs->dh_ready)
+		return (0);
+	if (hs->flags & PROTO_HS_NOPFS) {
+		/* x = 0, so y = 2^0 = 1. */
+		memset(hs->y, 0, DHLEN);
+		hs->y[DHLEN - 1] = 1;
+	} else if (pcrypt_dh_generate(hs->x, hs->y)) {
+		return (-1);
+	}
+	hs->dh_ready = 1;
+	return (0);
+}
+
+/* Queue y || HMAC(our dhmac, y). */
+static int
+queue_dh(struct proto_hs *hs)
+{
+	const uint8_t *key;
+	uint8_t *p;
+
+	if (proto_hs_prepare(hs))
+		return (-1);
+	key = hs->dhmac + ((hs->flags & PROTO_HS_SERVER) ? 32 : 0);
+	if (hs->outoff == hs->outlen)
+		hs->outoff = hs->outlen = 0;
+	p = hs->out + hs->outlen;
+	memcpy(p, hs->y, DHLEN);
+	if (pcrypt_hmac_sha256(key, 32, hs->y, DHLEN, p + DHLEN))
+		return (-1);
+	hs->outlen += DHMSG;
+	return (0);
+}
+
+/* The peer's nonce is in: derive the DH MAC keys. */
+static int
+got_nonce(struct proto_hs *hs)
+{
+	int server = hs->flags & PROTO_HS_SERVER;
+
+	memcpy(hs->nonce_peer, hs->in, PROTO_NONCELEN);
+	if (proto_crypt_dhmac(hs->K, server ? hs->nonce_peer : hs->nonce,
+	    server ? hs->nonce : hs->nonce_peer, hs->dhmac))
+		return (-1);
+	hs->state = DH_WAIT;
+
+	/* The client speaks first. */
+	if (!server && queue_dh(hs))
+		return (-1);
+	return (0);
+}
+
+/* Is the big-endian DH value ${y} equal to 1? */
+static int
+is_one(const uint8_t y[DHLEN])
+{
+	size_t i;
+
+	for (i = 0; i < DHLEN - 1; i++)
+		if (y[i] != 0)
+			return (0);
+	return (y[DHLEN - 1] == 1);
+}
+
+/* The peer's y || MAC is in: check it, answer (server), derive keys. */
+static int
+got_dh(struct proto_hs *hs)
+{
+	int server = hs->flags & PROTO_HS_SERVER;
+	const uint8_t *ypeer = hs->in;
+	uint8_t mac[PCRYPT_SHA256_LEN];
+	uint8_t ysc[DHLEN];
+	uint8_t dk[PROTO_DKLEN];
+	int rc = -1;
+
+	/* The peer's MAC key is the other half of dhmac. */
+	if (pcrypt_hmac_sha256(hs->dhmac + (server ? 0 : 32), 32, ypeer,
+	    DHLEN, mac))
+		goto done;
+	if (pcrypt_memcmp(mac, hs->in + DHLEN, sizeof(mac)))
+		goto done;
+	if (pcrypt_dh_check(ypeer))
+		goto done;
+	if ((hs->flags & PROTO_HS_REQPFS) && is_one(ypeer))
+		goto done;
+
+	/* The server answers only a client whose y checked. */
+	if (server && queue_dh(hs))
+		goto done;
+	if (proto_hs_prepare(hs))
+		goto done;
+
+	/* A side without forward secrecy takes y_SC = 1 (its x is 0). */
+	if (hs->flags & PROTO_HS_NOPFS) {
+		memset(ysc, 0, DHLEN);
+		ysc[DHLEN - 1] = 1;
+	} else if (pcrypt_dh_compute(ypeer, hs->x, ysc)) {
+		goto done;
+	}
+	if (proto_crypt_keys(hs->K, server ? hs->nonce_peer : hs->nonce,
+	    server ? hs->nonce : hs->nonce_peer, ysc, dk))
+		goto done;
+	if ((hs->sess = proto_session_new(dk, server)) == NULL)
+		goto done;
+	hs->state = DONE;
+	rc = 0;
+
+done:
+	pcrypt_cleanse(ysc, sizeof(ysc));
+	pcrypt_cleanse(dk, sizeof(dk));
+	pcrypt_cleanse(hs->x, sizeof(hs->x));
+	return (rc);
+}
+
+/**
+ * proto_hs_need(hs):
+ * The number of peer bytes needed to move on, or 0.
+ */
+size_t
+proto_hs_need(const struct proto_hs *hs)
+{
+
+	switch (hs->state) {
+	case NONCE_WAIT:
+		return (PROTO_NONCELEN - hs->inlen);
+	case DH_WAIT:
+		return (DHMSG - hs->inlen);
+	default:
+		return (0);
+	}
+}
+
+/**
+ * proto_hs_input(hs, buf, len):
+ * Feed ${len} peer bytes (at most proto_hs_need).
+ */
+int
+proto_hs_input(struct proto_hs *hs, const uint8_t *buf, size_t len)
+{
+	size_t need = proto_hs_need(hs);
+
+	if (len > need || hs->state == FAILED)
+		goto fail;
+	memcpy(hs->in + hs->inlen, buf, len);
+	hs->inlen += len;
+	if (len < need)
+		return (0);
+
+	/* A whole message is in. */
+	hs->inlen = 0;
+	if (hs->state == NONCE_WAIT) {
+		if (got_nonce(hs))
+			goto fail;
+	} else if (got_dh(hs)) {
+		goto fail;
+	}
+	return (0);
+
+fail:
+	hs->state = FAILED;
+	return (-1);
+}
+
+/**
+ * proto_hs_output(hs, len):
+ * Return the queued output and its length.
+ */
+const uint8_t *
+proto_hs_output(struct proto_hs *hs, size_t *len)
+{
+
+	*len = hs->outlen - hs->outoff;
+	return (hs->out + hs->outoff);
+}
+
+/**
+ * proto_hs_consumed(hs, n):
+ * Mark ${n} bytes of queued output as sent.
+ */
+void
+proto_hs_consumed(struct proto_hs *hs, size_t n)
+{
+
+	hs->outoff += n;
+	if (hs->outoff >= hs->outlen)
+		hs->outoff = hs->outlen = 0;
+}
+
+/**
+ * proto_hs_done(hs):
+ * 1 if the handshake completed, else 0.
+ */
+int
+proto_hs_done(const struct proto_hs *hs)
+{
+
+	return (hs->state == DONE);
+}
+
+/**
+ * proto_hs_session(hs):
+ * Take the session of a completed handshake.
+ */
+struct proto_session *
+proto_hs_session(struct proto_hs *hs)
+{
+	struct proto_session *s = hs->sess;
+
+	hs->sess = NULL;
+	return (s);
+}
+
+/**
+ * proto_hs_free(hs):
+ * Wipe and free ${hs}.  No-op if NULL.
+ */
+void
+proto_hs_free(struct proto_hs *hs)
+{
+
+	if (hs == NULL)
+		return;
+	proto_session_free(hs->sess);
+	pcrypt_cleanse(hs, sizeof(*hs));
+	free(hs);
+}
+
+/* ---------------------------------------------------------------- */
+
+struct proto_handshake {
+	struct proto_hs *hs;
+	int fd;
+	struct event *rev;	/* readable */
+	struct event *wev;	/* writable, added only while output waits */
+	struct event *timer;
+	void (*callback)(void *, struct proto_session *);
+	void *cookie;
+};
+
+/* Write what we can; 0 if all written, 1 if more waits, -1 on error. */
+static int
+hs_flush(struct proto_handshake *h)
+{
+	const uint8_t *p;
+	size_t len;
+	ssize_t w;
+
+	for (;;) {
+		p = proto_hs_output(h->hs, &len);
+		if (len == 0)
+			return (0);
+		w = write(h->fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return (1);
+			return (-1);
+		}
+		proto_hs_consumed(h->hs, (size_t)w);
+	}
+}
+
+/* End the handshake: free the handle, then tell the owner. */
+static void
+hs_finish(struct proto_handshake *h, int ok)
+{
+	void (*callback)(void *, struct proto_session *) = h->callback;
+	void *cookie = h->cookie;
+	struct proto_session *s = ok ? proto_hs_session(h->hs) : NULL;
+
+	proto_handshake_cancel(h);
+	callback(cookie, s);
+}
+
+/* Read what the machine needs, flush its answers, finish when done. */
+static void
+hs_step(struct proto_handshake *h)
+{
+	uint8_t buf[DHMSG];
+	size_t need;
+	ssize_t r;
+	int f;
+
+	while ((need = proto_hs_need(h->hs)) > 0) {
+		r = read(h->fd, buf, need);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			goto fail;
+		}
+		if (r == 0)
+			goto fail;
+		if (proto_hs_input(h->hs, buf, (size_t)r))
+			goto fail;
+	}
+	if ((f = hs_flush(h)) < 0)
+		goto fail;
+	if (f == 1) {
+		if (event_add(h->wev, NULL))
+			goto fail;
+		return;
+	}
+	event_del(h->wev);
+	if (proto_hs_done(h->hs))
+		hs_finish(h, 1);
+	return;
+
+fail:
+	hs_finish(h, 0);
+}
+
+static void
+hs_callback_io(evutil_socket_t fd, short what, void *cookie)
+{
+
+	(void)fd;
+	(void)what;
+	hs_step(cookie);
+}
+
+static void
+hs_callback_timeout(evutil_socket_t fd, short what, void *cookie)
+{
+
+	(void)fd;
+	(void)what;
+	hs_finish(cookie, 0);
+}
+
+/**
+ * proto_handshake_start(base, fd, K, flags, timeout, callback, cookie):
+ * Run the handshake on the non-blocking socket ${fd} within ${base}.
+ */
+struct proto_handshake *
+proto_handshake_start(struct event_base *base, int fd,
+    const uint8_t K[PROTO_KEYLEN], int flags, double timeout,
+    void (*callback)(void *, struct proto_session *), void *cookie)
+{
+	struct proto_handshake *h;
+	struct timeval tv;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		goto err0;
+	h->fd = fd;
+	h->callback = callback;
+	h->cookie = cookie;
+	if ((h->hs = proto_hs_new(K, flags)) == NULL)
+		goto err1;
+	h->rev = event_new(base, fd, EV_READ | EV_PERSIST, hs_callback_io, h);
+	h->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, hs_callback_io,
+	    h);
+	h->timer = evtimer_new(base, hs_callback_timeout, h);
+	if (h->rev == NULL || h->wev == NULL || h->timer == NULL)
+		goto err1;
+
+	/* Send our nonce, then compute y while the peer's is on its way. */
+	if (hs_flush(h) < 0)
+		goto err1;
+	if (proto_hs_prepare(h->hs))
+		goto err1;
+
+	if (event_add(h->rev, NULL))
+		goto err1;
+	if (timeout > 0) {
+		tv.tv_sec = (time_t)timeout;
+		tv.tv_usec = (suseconds_t)((timeout - (double)tv.tv_sec) *
+		    1e6);
+		if (evtimer_add(h->timer, &tv))
+			goto err1;
+	}
+	return (h);
+
+err1:
+	proto_handshake_cancel(h);
+	return (NULL);
+err0:
+	fprintf(stderr, "%s: calloc failed\n", program_invocation_short_name);
+	return (NULL);
+}
+
+/**
+ * proto_handshake_cancel(h):
+ * Stop and free ${h} without calling its callback.  No-op if NULL.
+ */
+void
+proto_handshake_cancel(struct proto_handshake *h)
+{
+
+	if (h == NULL)
+		return;
+	if (h->rev != NULL)
+		event_free(h->rev);
+	if (h->wev != NULL)
+		event_free(h->wev);
+	if (h->timer != NULL)
+		event_free(h->timer);
+	proto_hs_free(h->hs);
+	free(h);
+}
+
+/**
+ * proto_handshake_blocking(fd, K, flags):
+ * Run the handshake on the blocking descriptor ${fd}.
+ */
+struct proto_session *
+proto_handshake_blocking(int fd, const uint8_t K[PROTO_KEYLEN], int flags)
+{
+	struct proto_hs *hs;
+	struct proto_session *s = NULL;
+	uint8_t buf[DHMSG];
+	const uint8_t *p;
+	size_t len, need;
+	ssize_t r;
+	int prepared = 0;
+
+	if ((hs = proto_hs_new(K, flags)) == NULL)
+		return (NULL);
+	for (;;) {
+		while ((p = proto_hs_output(hs, &len)), len > 0) {
+			if ((r = write(fd, p, len)) < 0) {
+				if (errno == EINTR)
+					continue;
+				goto done;
+			}
+			proto_hs_consumed(hs, (size_t)r);
+		}
+		if (!prepared) {
+			if (proto_hs_prepare(hs))
+				goto done;
+			prepared = 1;
+		}
+		if (proto_hs_done(hs))
+			break;
+		need = proto_hs_need(hs);
+		if ((r = read(fd, buf, need)) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto done;
+		}
+		if (r == 0 || proto_hs_input(hs, buf, (size_t)r))
+			goto done;
+	}
+	s = proto_hs_session(hs);
+done:
+	proto_hs_free(hs);
+	return (s);
+}
