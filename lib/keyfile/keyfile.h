@@ -199,7 +199,7 @@ uint64_t keyfile_params_ops(const struct keyfile_params *);
 /**
  * keyfile_params_speed(opps):
  * Set *${opps} to this machine's scrypt speed in salsa20/8 block
- * operations per second, measured (about 30 ms of scrypt) on the first
+ * operations per second, measured (about 50 ms of scrypt) on the first
  * call and remembered afterwards.  Returns 0, or -1 (error printed) if
  * scrypt fails.  Not thread-safe on the first call.
  */
