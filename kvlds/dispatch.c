@@ -1,0 +1,1128 @@
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "kvproto/kvproto.h"
+#include "log/log.h"
+#include "packet/packet.h"
+
+#include "btree.h"
+#include "commit.h"
+#include "dispatch.h"
+
+/*
+ * Sizes.  One shared read buffer serves every connection: a read lands
+ * there after the connection's carried-over partial packet, the whole
+ * packets are handled in place, and only the incomplete tail (shorter than
+ * one packet) is copied back into the connection.
+ */
+#define RBUFSZ		(256 * 1024)	/* Shared read buffer. */
+#define PKT_MAX		(KVPROTO_REQ_MAXLEN + PACKET_OVERHEAD)
+#define OUT_HIGH	(512 * 1024)	/* Stop reading at this much output. */
+#define OUT_LOW		(128 * 1024)	/* Read again once below this. */
+#define OUT_KEEP	(1024 * 1024)	/* Free an idle buffer bigger. */
+#define RANGE_MAXBYTES	(1024 * 1024)	/* Our cap on RANGE max bytes. */
+#define ACCEPT_BURST	64		/* Accepts per listener callback. */
+#define SHUTDOWN_GRACE	3		/* Seconds given to slow readers. */
+
+/* A byte buffer: data in p[off..len). */
+struct buf {
+	uint8_t *p;
+	size_t off;
+	size_t len;
+	size_t cap;
+};
+
+/* A vector of connections. */
+struct cvec {
+	struct conn **v;
+	size_t n;
+	size_t cap;
+};
+
+struct conn {
+	struct dispatch *D;
+	uint64_t serial;		/* For log lines. */
+	int fd;
+	struct event *ev_read;
+	struct event *ev_write;
+	size_t idx;			/* Position in D->conns. */
+
+	struct buf carry;		/* Input not yet handled. */
+	struct buf out;			/* Output not yet written. */
+	struct buf held[2];		/* Responses awaiting a commit. */
+	int inlist[2];			/* In D->batch[i]. */
+	int dirty;			/* In D->dirty. */
+	size_t refs;			/* Lists (batch, dirty) holding us. */
+
+	int reading;			/* ev_read is added. */
+	int writing;			/* ev_write is added. */
+	int blocked;			/* Output over the high water. */
+	int eof;			/* Peer closed; draining. */
+	int dead;			/* Closed; freed when refs == 0. */
+};
+
+struct dispatch {
+	struct event_base *base;
+	struct btree *bt;
+	struct commit *C;
+	struct dispatch_opts opts;
+
+	/* Listeners. */
+	int *lfds;
+	struct event **lev;
+	size_t nl;
+	int lowned;			/* lfds are ours to close. */
+	int accepting;
+	struct event *ev_pause;		/* Resume accepting after EMFILE. */
+
+	/* Connections. */
+	struct cvec conns;
+	uint64_t nextserial;
+	int closed_one;
+
+	/*
+	 * Held responses: batch[open & 1] collects the responses of the
+	 * open batch; batch[(open - 1) & 1] those of the batch being
+	 * written, if any.
+	 */
+	struct cvec batch[2];
+	uint64_t open;
+	size_t nopen;			/* Responses held in the open batch. */
+
+	struct cvec dirty;		/* Connections with output to write. */
+	uint8_t *rbuf;
+	struct kvproto_range *range;
+
+	/* Shutdown. */
+	int shutting;
+	int grace_over;
+	struct event *ev_grace;
+	int fatal;
+	struct event *ev_usr1;
+
+	/* Statistics. */
+	uint64_t nreq;
+	uint64_t nmut;
+	uint64_t nconns_total;
+};
+
+static void conn_close(struct conn *, const char *);
+static void conn_write(struct conn *);
+static void accept_enable(struct dispatch *, int);
+
+/* ---------------------------------------------------------------- buffers */
+
+/* Make room for ${n} more bytes at the end of ${b}; NULL on ENOMEM. */
+static uint8_t *
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t ncap;
+	uint8_t *p;
+
+	if (b->cap - b->len >= n)
+		return (b->p + b->len);
+	if (b->off > 0) {
+		memmove(b->p, b->p + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+		if (b->cap - b->len >= n)
+			return (b->p + b->len);
+	}
+	ncap = b->cap ? b->cap : 4096;
+	while (ncap - b->len < n)
+		ncap *= 2;
+	if ((p = realloc(b->p, ncap)) == NULL)
+		return (NULL);
+	b->p = p;
+	b->cap = ncap;
+	return (b->p + b->len);
+}
+
+/* Append ${len} bytes; -1 on ENOMEM. */
+static int
+buf_append(struct buf *b, const uint8_t *data, size_t len)
+{
+	uint8_t *p;
+
+	if ((p = buf_reserve(b, len)) == NULL)
+		return (-1);
+	memcpy(p, data, len);
+	b->len += len;
+	return (0);
+}
+
+static size_t
+buf_avail(const struct buf *b)
+{
+
+	return (b->len - b->off);
+}
+
+/* Empty ${b}; give its memory back if it grew large. */
+static void
+buf_reset(struct buf *b)
+{
+
+	b->off = b->len = 0;
+	if (b->cap > OUT_KEEP) {
+		free(b->p);
+		b->p = NULL;
+		b->cap = 0;
+	}
+}
+
+static void
+buf_free(struct buf *b)
+{
+
+	free(b->p);
+	b->p = NULL;
+	b->off = b->len = b->cap = 0;
+}
+
+static int
+cvec_push(struct cvec *cv, struct conn *c)
+{
+	struct conn **v;
+	size_t ncap;
+
+	if (cv->n == cv->cap) {
+		ncap = cv->cap ? 2 * cv->cap : 64;
+		if ((v = realloc(cv->v, ncap * sizeof(*v))) == NULL)
+			return (-1);
+		cv->v = v;
+		cv->cap = ncap;
+	}
+	cv->v[cv->n++] = c;
+	return (0);
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* Free ${c} if it is closed and no list refers to it any more. */
+static void
+conn_unref(struct conn *c)
+{
+
+	if (--c->refs == 0 && c->dead)
+		free(c);
+}
+
+/* Queue ${c} for the end-of-turn write. */
+static void
+conn_dirty(struct conn *c)
+{
+
+	if (c->dirty || c->dead)
+		return;
+	if (cvec_push(&c->D->dirty, c)) {
+		/* Without the list, write now rather than never. */
+		conn_write(c);
+		return;
+	}
+	c->dirty = 1;
+	c->refs++;
+}
+
+/* Append to ${b} the packet of status ${status} answering ${id}. */
+static int
+resp_status(struct buf *b, uint64_t id, uint32_t status)
+{
+	uint8_t *p;
+	size_t reclen;
+
+	if ((p = buf_reserve(b, 4 + PACKET_OVERHEAD)) == NULL)
+		return (-1);
+	reclen = kvproto_resp_status(p + PACKET_HDRLEN, status);
+	b->len += packet_encode(p, id, p + PACKET_HDRLEN, reclen);
+	return (0);
+}
+
+/* Hold the status response of a modifying request until its commit. */
+static int
+hold_status(struct conn *c, uint64_t id, uint32_t status)
+{
+	struct dispatch *D = c->D;
+	int i = (int)(D->open & 1);
+
+	if (!c->inlist[i]) {
+		if (cvec_push(&D->batch[i], c))
+			return (-1);
+		c->inlist[i] = 1;
+		c->refs++;
+	}
+	if (resp_status(&c->held[i], id, status))
+		return (-1);
+	D->nopen++;
+	return (0);
+}
+
+/* Close ${c} once it is draining and has nothing left to send. */
+static void
+conn_maybe_finish(struct conn *c)
+{
+
+	if (c->eof && !c->dead && buf_avail(&c->out) == 0 &&
+	    !c->inlist[0] && !c->inlist[1])
+		conn_close(c, NULL);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/* Pass one pair of a RANGE to the response under construction. */
+struct rangectx {
+	struct kvproto_range *r;
+	int full;			/* The builder refused a pair. */
+	uint8_t next[KVPROTO_MAXKV];	/* That pair's key. */
+	size_t nextlen;
+};
+
+static int
+range_cb(void *cookie, const uint8_t *key, size_t klen, const uint8_t *val,
+    size_t vlen)
+{
+	struct rangectx *rc = cookie;
+	int r;
+
+	if ((r = kvproto_range_add(rc->r, key, klen, val, vlen)) == 0)
+		return (0);
+	if (r == 1) {
+		/* Budget reached: continue from this key. */
+		rc->full = 1;
+		memcpy(rc->next, key, klen);
+		rc->nextlen = klen;
+	}
+	return (-1);
+}
+
+static int
+do_range(struct conn *c, uint64_t id, const struct kvproto_req *req)
+{
+	struct dispatch *D = c->D;
+	struct rangectx rc;
+	uint8_t next[KVPROTO_MAXKV];
+	size_t nextlen, maxbytes;
+	const uint8_t *rec;
+	size_t reclen;
+	uint8_t *p;
+
+	maxbytes = req->maxbytes;
+	if (maxbytes > RANGE_MAXBYTES)
+		maxbytes = RANGE_MAXBYTES;
+	kvproto_range_reset(D->range, maxbytes);
+	rc.r = D->range;
+	rc.full = 0;
+	rc.nextlen = 0;
+	if (btree_range(D->bt, req->key, req->keylen, req->end, req->endlen,
+	    maxbytes, range_cb, &rc, next, &nextlen)) {
+		if (!rc.full)
+			return (-1);
+		memcpy(next, rc.next, rc.nextlen);
+		nextlen = rc.nextlen;
+	}
+	if (kvproto_range_finish(D->range, next, nextlen, &rec, &reclen))
+		return (-1);
+	if ((p = buf_reserve(&c->out, reclen + PACKET_OVERHEAD)) == NULL)
+		return (-1);
+	c->out.len += packet_encode(p, id, rec, reclen);
+	return (0);
+}
+
+/*
+ * Handle one request.  Return 0, or -1 if the connection was closed (or
+ * the dispatcher failed for good): the caller must not touch ${c} again.
+ */
+static int
+handle(struct conn *c, uint64_t id, const uint8_t *rec, size_t reclen)
+{
+	struct dispatch *D = c->D;
+	struct kvproto_req req;
+	const uint8_t *val;
+	size_t vlen, len;
+	uint8_t *p;
+	int r;
+
+	if (kvproto_req_parse(rec, reclen, D->opts.maxkey, D->opts.maxval,
+	    &req)) {
+		/* Tell an over-limit field from plain garbage, for the log. */
+		if (kvproto_req_parse(rec, reclen, KVPROTO_MAXKV,
+		    KVPROTO_MAXKV, &req) == 0)
+			conn_close(c, "key or value longer than the limit");
+		else
+			conn_close(c, "malformed request");
+		return (-1);
+	}
+	D->nreq++;
+
+	switch (req.type) {
+	case KVPROTO_PARAMS:
+		if ((p = buf_reserve(&c->out, 8 + PACKET_OVERHEAD)) == NULL)
+			goto nomem;
+		len = kvproto_resp_params(p + PACKET_HDRLEN,
+		    (uint32_t)D->opts.maxkey, (uint32_t)D->opts.maxval);
+		c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
+		return (0);
+	case KVPROTO_GET:
+		if ((r = btree_get(D->bt, req.key, req.keylen, &val,
+		    &vlen)) == -1) {
+			conn_close(c, "store error on GET");
+			return (-1);
+		}
+		if ((p = buf_reserve(&c->out,
+		    KVPROTO_RESP_MAXLEN + PACKET_OVERHEAD)) == NULL)
+			goto nomem;
+		len = kvproto_resp_get(p + PACKET_HDRLEN, r == 0 ? val : NULL,
+		    r == 0 ? vlen : 0);
+		c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
+		return (0);
+	case KVPROTO_RANGE:
+		if (do_range(c, id, &req)) {
+			conn_close(c, "store error on RANGE");
+			return (-1);
+		}
+		return (0);
+	case KVPROTO_SET:
+		r = btree_set(D->bt, req.key, req.keylen, req.value,
+		    req.valuelen);
+		break;
+	case KVPROTO_CAS:
+		r = btree_cas(D->bt, req.key, req.keylen, req.oldval,
+		    req.oldvallen, req.value, req.valuelen);
+		break;
+	case KVPROTO_ADD:
+		r = btree_add(D->bt, req.key, req.keylen, req.value,
+		    req.valuelen);
+		break;
+	case KVPROTO_MODIFY:
+		r = btree_modify(D->bt, req.key, req.keylen, req.value,
+		    req.valuelen);
+		break;
+	case KVPROTO_DELETE:
+		r = btree_delete(D->bt, req.key, req.keylen);
+		break;
+	case KVPROTO_CAD:
+		r = btree_cad(D->bt, req.key, req.keylen, req.oldval,
+		    req.oldvallen);
+		break;
+	default:
+		/* kvproto_req_parse() knows no other type. */
+		conn_close(c, "unknown request type");
+		return (-1);
+	}
+
+	/*
+	 * A failed mutation may have left the pending tree half-changed:
+	 * committing it is not safe, so nothing more is acknowledged.
+	 */
+	if (r < 0) {
+		warn0("store error on a modifying request; "
+		    "no further request will be acknowledged");
+		D->fatal = 1;
+		event_base_loopbreak(D->base);
+		return (-1);
+	}
+	D->nmut++;
+
+	/*
+	 * Even "not done" (status 1) waits: it may reflect mutations of
+	 * other clients that are not durable yet.
+	 */
+	if (hold_status(c, id, (uint32_t)r))
+		goto nomem;
+	return (0);
+
+nomem:
+	conn_close(c, "out of memory");
+	return (-1);
+}
+
+/*
+ * Handle the whole packets among the ${len} bytes at ${buf}, stopping
+ * early when the output passes the high water (the connection is then
+ * marked blocked).  Return the bytes consumed, or -1 if ${c} is gone.
+ */
+static ssize_t
+conn_process(struct conn *c, const uint8_t *buf, size_t len)
+{
+	const uint8_t *rec;
+	size_t pos = 0, reclen;
+	uint64_t id;
+	int r;
+
+	while (pos < len) {
+		if (buf_avail(&c->out) >= OUT_HIGH) {
+			c->blocked = 1;
+			break;
+		}
+		r = packet_parse(buf + pos, len - pos, KVPROTO_REQ_MAXLEN, &id,
+		    &rec, &reclen);
+		if (r == PACKET_NEEDMORE)
+			break;
+		if (r != PACKET_OK) {
+			conn_close(c, r == PACKET_ETOOLONG ?
+			    "request packet too long" : "bad packet CRC");
+			return (-1);
+		}
+		if (handle(c, id, rec, reclen))
+			return (-1);
+		pos += reclen + PACKET_OVERHEAD;
+	}
+	if (buf_avail(&c->out) > 0)
+		conn_dirty(c);
+	return ((ssize_t)pos);
+}
+
+/* Stop reading ${c}. */
+static void
+conn_stop_reading(struct conn *c)
+{
+
+	if (c->reading) {
+		event_del(c->ev_read);
+		c->reading = 0;
+	}
+}
+
+/* Read ${c} again if nothing stops it. */
+static void
+conn_resume_reading(struct conn *c)
+{
+
+	if (c->reading || c->blocked || c->eof || c->dead || c->D->shutting)
+		return;
+	if (event_add(c->ev_read, NULL)) {
+		conn_close(c, "cannot watch the connection");
+		return;
+	}
+	c->reading = 1;
+}
+
+/* The output went below the low water: handle the input carried over. */
+static void
+conn_unblock(struct conn *c)
+{
+	ssize_t used;
+
+	c->blocked = 0;
+	if (c->D->shutting)
+		return;
+	if (buf_avail(&c->carry) > 0) {
+		if ((used = conn_process(c, c->carry.p + c->carry.off,
+		    buf_avail(&c->carry))) < 0)
+			return;
+		c->carry.off += (size_t)used;
+		if (buf_avail(&c->carry) == 0)
+			c->carry.off = c->carry.len = 0;
+	}
+	conn_resume_reading(c);
+}
+
+static void
+conn_readcb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct conn *c = cookie;
+	struct dispatch *D = c->D;
+	size_t clen, total, left;
+	ssize_t n, used;
+
+	(void)what;
+
+	/* While reading, the carry is shorter than one packet. */
+	clen = buf_avail(&c->carry);
+	if (clen > 0)
+		memcpy(D->rbuf, c->carry.p + c->carry.off, clen);
+	c->carry.off = c->carry.len = 0;
+
+	n = read(fd, D->rbuf + clen, RBUFSZ - clen);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			(void)buf_append(&c->carry, D->rbuf, clen);
+			return;
+		}
+		if (errno == ECONNRESET)
+			conn_close(c, NULL);
+		else
+			conn_close(c, "read error");
+		return;
+	}
+	if (n == 0) {
+		/* The client is done sending: answer what it sent, close. */
+		c->eof = 1;
+		conn_stop_reading(c);
+		conn_maybe_finish(c);
+		return;
+	}
+	total = clen + (size_t)n;
+	if ((used = conn_process(c, D->rbuf, total)) < 0)
+		return;
+	if ((left = total - (size_t)used) > 0 &&
+	    buf_append(&c->carry, D->rbuf + used, left)) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	if (c->blocked)
+		conn_stop_reading(c);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* Write what ${c} has to send (one write(2)). */
+static void
+conn_write(struct conn *c)
+{
+	size_t avail;
+	ssize_t n;
+
+	if (c->dead)
+		return;
+	if ((avail = buf_avail(&c->out)) > 0) {
+		do {
+			n = write(c->fd, c->out.p + c->out.off, avail);
+		} while (n == -1 && errno == EINTR);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				conn_close(c, (errno == EPIPE ||
+				    errno == ECONNRESET) ? NULL :
+				    "write error");
+				return;
+			}
+			n = 0;
+		}
+		c->out.off += (size_t)n;
+		avail -= (size_t)n;
+	}
+	if (avail == 0) {
+		buf_reset(&c->out);
+		if (c->writing) {
+			event_del(c->ev_write);
+			c->writing = 0;
+		}
+	} else if (!c->writing) {
+		if (event_add(c->ev_write, NULL)) {
+			conn_close(c, "cannot watch the connection");
+			return;
+		}
+		c->writing = 1;
+	}
+	if (c->blocked && avail <= OUT_LOW) {
+		conn_unblock(c);
+		if (c->dead)
+			return;
+	}
+	conn_maybe_finish(c);
+}
+
+static void
+conn_writecb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct conn *c = cookie;
+
+	(void)fd;
+	(void)what;
+	conn_write(c);
+}
+
+/* End of a loop turn: one write for every connection with output. */
+static void
+dispatch_flush(struct dispatch *D)
+{
+	struct conn *c;
+	size_t i;
+
+	/* conn_write() may queue more connections: D->dirty can grow. */
+	for (i = 0; i < D->dirty.n; i++) {
+		c = D->dirty.v[i];
+		c->dirty = 0;
+		if (!c->dead)
+			conn_write(c);
+		conn_unref(c);
+	}
+	D->dirty.n = 0;
+}
+
+/* ---------------------------------------------------------------- batches */
+
+/* Move the responses held in batch list ${i} to their connections. */
+static void
+release_batch(struct dispatch *D, int i)
+{
+	struct cvec *cv = &D->batch[i];
+	struct conn *c;
+	size_t k;
+
+	for (k = 0; k < cv->n; k++) {
+		c = cv->v[k];
+		c->inlist[i] = 0;
+		if (!c->dead) {
+			if (buf_avail(&c->out) == 0 && c->out.cap == 0) {
+				/* Take the held buffer whole: no copy. */
+				c->out = c->held[i];
+				memset(&c->held[i], 0, sizeof(c->held[i]));
+			} else if (buf_append(&c->out,
+			    c->held[i].p + c->held[i].off,
+			    buf_avail(&c->held[i]))) {
+				conn_close(c, "out of memory");
+				conn_unref(c);
+				continue;
+			} else {
+				c->held[i].off = c->held[i].len = 0;
+			}
+			conn_dirty(c);
+			/* A draining connection may be done now. */
+			if (buf_avail(&c->out) == 0)
+				conn_maybe_finish(c);
+		}
+		conn_unref(c);
+	}
+	cv->n = 0;
+}
+
+static void
+commit_began(void *cookie)
+{
+	struct dispatch *D = cookie;
+
+	/* The open batch is now the one being written. */
+	D->open++;
+	D->nopen = 0;
+}
+
+static void
+commit_done(void *cookie, int status)
+{
+	struct dispatch *D = cookie;
+
+	if (status != 0) {
+		D->fatal = 1;
+		event_base_loopbreak(D->base);
+		return;
+	}
+	release_batch(D, (int)((D->open - 1) & 1));
+}
+
+static const struct commit_cbs dispatch_commit_cbs = {
+	.began = commit_began,
+	.done = commit_done
+};
+
+/*
+ * Responses held in the open batch while nothing is pending (requests that
+ * changed nothing) depend only on committed state once no commit is in
+ * flight: send them without a commit.
+ */
+static void
+release_idle(struct dispatch *D)
+{
+
+	if (D->nopen > 0 && !commit_inflight(D->C) &&
+	    btree_pending(D->bt) == 0) {
+		release_batch(D, (int)(D->open & 1));
+		D->nopen = 0;
+	}
+}
+
+/* ---------------------------------------------------------- connections */
+
+/*
+ * Close ${c}: stop its events and close its socket; ${why}, if not NULL,
+ * is logged (rate-limited).  The structure lives on while lists refer to
+ * it.
+ */
+static void
+conn_close(struct conn *c, const char *why)
+{
+	struct dispatch *D = c->D;
+	struct conn *last;
+
+	if (c->dead)
+		return;
+	if (why != NULL)
+		log_ratelimited("connection %ju dropped: %s",
+		    (uintmax_t)c->serial, why);
+	event_free(c->ev_read);
+	event_free(c->ev_write);
+	close(c->fd);
+	buf_free(&c->carry);
+	buf_free(&c->out);
+	buf_free(&c->held[0]);
+	buf_free(&c->held[1]);
+	c->dead = 1;
+
+	/* Remove from D->conns by moving the last one into our slot. */
+	last = D->conns.v[--D->conns.n];
+	last->idx = c->idx;
+	D->conns.v[c->idx] = last;
+
+	if (c->refs == 0)
+		free(c);
+
+	if (D->opts.once && !D->closed_one) {
+		D->closed_one = 1;
+		dispatch_shutdown(D);
+	}
+	if (!D->shutting && D->conns.n < D->opts.maxconns)
+		accept_enable(D, 1);
+}
+
+static void
+conn_new(struct dispatch *D, int fd)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto err0;
+	c->D = D;
+	c->fd = fd;
+	c->serial = D->nextserial++;
+	if ((c->ev_read = event_new(D->base, fd, EV_READ | EV_PERSIST,
+	    conn_readcb, c)) == NULL)
+		goto err1;
+	if ((c->ev_write = event_new(D->base, fd, EV_WRITE | EV_PERSIST,
+	    conn_writecb, c)) == NULL)
+		goto err2;
+	if (event_add(c->ev_read, NULL))
+		goto err3;
+	c->reading = 1;
+	c->idx = D->conns.n;
+	if (cvec_push(&D->conns, c))
+		goto err4;
+	D->nconns_total++;
+	return;
+
+err4:
+	event_del(c->ev_read);
+err3:
+	event_free(c->ev_write);
+err2:
+	event_free(c->ev_read);
+err1:
+	free(c);
+err0:
+	log_ratelimited("cannot serve a new connection: out of memory");
+	close(fd);
+}
+
+/* ---------------------------------------------------------------- accepting */
+
+static void
+accept_enable(struct dispatch *D, int on)
+{
+	size_t i;
+
+	if (D->accepting == on)
+		return;
+	for (i = 0; i < D->nl; i++) {
+		if (on)
+			event_add(D->lev[i], NULL);
+		else
+			event_del(D->lev[i]);
+	}
+	D->accepting = on;
+}
+
+static void
+pausecb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct dispatch *D = cookie;
+
+	(void)fd;
+	(void)what;
+	if (!D->shutting && D->conns.n < D->opts.maxconns)
+		accept_enable(D, 1);
+}
+
+static void
+acceptcb(evutil_socket_t lfd, short what, void *cookie)
+{
+	struct dispatch *D = cookie;
+	struct timeval tv = {0, 100000};
+	int i, fd;
+
+	(void)what;
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		if (D->conns.n >= D->opts.maxconns) {
+			accept_enable(D, 0);
+			return;
+		}
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			switch (errno) {
+			case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+			case EWOULDBLOCK:
+#endif
+			case EINTR:
+			case ECONNABORTED:
+				return;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				/* Out of resources: pause rather than spin. */
+				log_ratelimitedp("accept");
+				accept_enable(D, 0);
+				evtimer_add(D->ev_pause, &tv);
+				return;
+			default:
+				log_ratelimitedp("accept");
+				return;
+			}
+		}
+		conn_new(D, fd);
+	}
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static void
+usr1cb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct dispatch *D = cookie;
+	char buf[512];
+
+	(void)fd;
+	(void)what;
+	btree_stats(D->bt, buf, sizeof(buf));
+	log_info("%s; %zu connections (%ju since start), %ju requests, "
+	    "%ju modifying, %ju commits", buf, D->conns.n,
+	    (uintmax_t)D->nconns_total, (uintmax_t)D->nreq,
+	    (uintmax_t)D->nmut, (uintmax_t)commit_count(D->C));
+}
+
+static void
+gracecb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct dispatch *D = cookie;
+
+	(void)fd;
+	(void)what;
+	D->grace_over = 1;
+}
+
+/**
+ * dispatch_shutdown(D):
+ * Stop accepting and reading requests, commit every mutation applied,
+ * send the held responses (giving clients that do not read a few seconds)
+ * and make dispatch_run() return 0.  Safe to call more than once.
+ */
+void
+dispatch_shutdown(struct dispatch *D)
+{
+	struct timeval tv = {SHUTDOWN_GRACE, 0};
+	size_t i;
+
+	if (D->shutting)
+		return;
+	D->shutting = 1;
+	accept_enable(D, 0);
+	evtimer_del(D->ev_pause);
+	for (i = 0; i < D->conns.n; i++)
+		conn_stop_reading(D->conns.v[i]);
+	evtimer_add(D->ev_grace, &tv);
+}
+
+/**
+ * dispatch_signal(cookie, signo):
+ * The daemon_signals_init() callback: the first SIGTERM or SIGINT calls
+ * dispatch_shutdown(${cookie}); a second one exits at once (status 1)
+ * without acknowledging anything more.
+ */
+void
+dispatch_signal(void *cookie, int signo)
+{
+	struct dispatch *D = cookie;
+
+	if (D->shutting) {
+		warn0("signal %d during shutdown: exiting now", signo);
+		exit(1);
+	}
+	log_info("signal %d: finishing the batch in progress, then exiting",
+	    signo);
+	dispatch_shutdown(D);
+}
+
+/* Shutting down: is everything committed and sent? */
+static int
+shutdown_done(struct dispatch *D)
+{
+	size_t i;
+
+	if (commit_inflight(D->C) || btree_pending(D->bt) > 0 ||
+	    D->nopen > 0)
+		return (0);
+	if (D->grace_over)
+		return (1);
+	for (i = 0; i < D->conns.n; i++) {
+		if (buf_avail(&D->conns.v[i]->out) > 0)
+			return (0);
+	}
+	return (1);
+}
+
+/* ---------------------------------------------------------------- life */
+
+/**
+ * dispatch_init(base, bt, lfds, nlfds, opts):
+ * Serve the store ${bt} to connections accepted on the ${nlfds} listening,
+ * non-blocking sockets ${lfds} (owned and closed by the dispatcher once
+ * this succeeds; still the caller's on failure), with the event loop
+ * ${base}; ${opts} is copied.  Starts
+ * group commit (and its worker thread) and watches SIGUSR1 (log the store
+ * statistics).  Return the state, or NULL on error (logged).
+ */
+struct dispatch *
+dispatch_init(struct event_base *base, struct btree *bt, const int *lfds,
+    size_t nlfds, const struct dispatch_opts *opts)
+{
+	struct dispatch *D;
+	size_t i;
+
+	if ((D = calloc(1, sizeof(*D))) == NULL) {
+		warnp("calloc");
+		return (NULL);
+	}
+	D->base = base;
+	D->bt = bt;
+	D->opts = *opts;
+	if ((D->lfds = calloc(nlfds, sizeof(int))) == NULL ||
+	    (D->lev = calloc(nlfds, sizeof(struct event *))) == NULL) {
+		warnp("calloc");
+		goto err;
+	}
+	for (i = 0; i < nlfds; i++)
+		D->lfds[i] = lfds[i];
+	D->nl = nlfds;
+	if ((D->rbuf = malloc(RBUFSZ)) == NULL) {
+		warnp("malloc");
+		goto err;
+	}
+	if ((D->range = kvproto_range_init(RANGE_MAXBYTES)) == NULL)
+		goto err;
+	for (i = 0; i < nlfds; i++) {
+		if ((D->lev[i] = event_new(base, lfds[i], EV_READ | EV_PERSIST,
+		    acceptcb, D)) == NULL) {
+			warn0("event_new");
+			goto err;
+		}
+	}
+	if ((D->ev_pause = evtimer_new(base, pausecb, D)) == NULL ||
+	    (D->ev_grace = evtimer_new(base, gracecb, D)) == NULL ||
+	    (D->ev_usr1 = evsignal_new(base, SIGUSR1, usr1cb, D)) == NULL) {
+		warn0("event_new");
+		goto err;
+	}
+	if (evsignal_add(D->ev_usr1, NULL)) {
+		warn0("evsignal_add");
+		goto err;
+	}
+	if ((D->C = commit_init(base, bt, opts->commit_delay,
+	    opts->commit_force, &dispatch_commit_cbs, D)) == NULL)
+		goto err;
+	accept_enable(D, 1);
+	D->lowned = 1;
+	return (D);
+
+err:
+	dispatch_free(D);
+	return (NULL);
+}
+
+/**
+ * dispatch_run(D):
+ * Run the event loop until the dispatcher has shut down.  Return 0 after a
+ * clean shutdown (dispatch_shutdown(), or the first connection closing
+ * under opts->once): every mutation applied was committed and its response
+ * sent (or its client was gone).  Return -1 after a fatal error (a commit
+ * failed, the store reported an error on a mutation): nothing more was
+ * acknowledged and the caller must exit non-zero.
+ */
+int
+dispatch_run(struct dispatch *D)
+{
+
+	for (;;) {
+		if (D->fatal)
+			return (-1);
+
+		/* End of a loop turn: write, then maybe start a commit. */
+		dispatch_flush(D);
+		commit_poke(D->C, D->shutting);
+		if (D->fatal)
+			return (-1);
+		release_idle(D);
+		if (D->dirty.n > 0)
+			dispatch_flush(D);
+		if (D->shutting && shutdown_done(D))
+			return (0);
+
+		if (event_base_loop(D->base, EVLOOP_ONCE) == -1) {
+			warn0("event loop failed");
+			return (-1);
+		}
+	}
+}
+
+/**
+ * dispatch_free(D):
+ * Close every connection and listening socket and free the dispatcher
+ * (after stopping the commit worker).  The store is not closed.  NULL is
+ * a no-op.
+ */
+void
+dispatch_free(struct dispatch *D)
+{
+	struct conn *c;
+	size_t i;
+	int k;
+
+	if (D == NULL)
+		return;
+	commit_free(D->C);
+
+	/* Drop list references, then close what is left. */
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < D->batch[k].n; i++) {
+			c = D->batch[k].v[i];
+			c->inlist[k] = 0;
+			conn_unref(c);
+		}
+		free(D->batch[k].v);
+	}
+	for (i = 0; i < D->dirty.n; i++) {
+		c = D->dirty.v[i];
+		c->dirty = 0;
+		conn_unref(c);
+	}
+	free(D->dirty.v);
+	D->opts.once = 0;
+	D->shutting = 1;
+	while (D->conns.n > 0)
+		conn_close(D->conns.v[D->conns.n - 1], NULL);
+	free(D->conns.v);
+
+	for (i = 0; i < D->nl; i++) {
+		if (D->lev[i] != NULL)
+			event_free(D->lev[i]);
+		if (D->lowned)
+			close(D->lfds[i]);
+	}
+	free(D->lev);
+	free(D->lfds);
+	if (D->ev_pause != NULL)
+		event_free(D->ev_pause);
+	if (D->ev_grace != NULL)
+		event_free(D->ev_grace);
+	if (D->ev_usr1 != NULL)
+		event_free(D->ev_usr1);
+	kvproto_range_free(D->range);
+	free(D->rbuf);
+	free(D);
+}
