@@ -28,8 +28,8 @@
 #define TARGET	__attribute__((target("sse4.2")))
 
 /* Block lengths of the three streams (multiples of 8). */
-#define LONGBLK		8192
-#define SHORTBLK	256
+#define LONGBLK		((size_t)8192)
+#define SHORTBLK	((size_t)256)
 
 static uint32_t shift_long[4][256];
 static uint32_t shift_short[4][256];
