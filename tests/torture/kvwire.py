@@ -131,6 +131,27 @@ def parse_response(op, rec):
     return st
 
 
+def connect(addr, timeout=None):
+    """A connected socket to ${addr}: a Unix socket path, a (host, port)
+    tuple, or "tcp:PORT" / "unix:PATH"."""
+    if isinstance(addr, str) and addr.startswith("tcp:"):
+        addr = ("127.0.0.1", int(addr[4:]))
+    elif isinstance(addr, str) and addr.startswith("unix:"):
+        addr = addr[5:]
+    fam = socket.AF_INET if isinstance(addr, tuple) else socket.AF_UNIX
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if timeout is not None:
+        s.settimeout(timeout)
+    try:
+        s.connect(addr)
+    except OSError:
+        s.close()
+        raise
+    if fam == socket.AF_INET:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
 class Conn:
     """A non-blocking pipelined connection.  send() queues a request with
     a callback cb(result) (result None when the connection died first);
@@ -138,8 +159,7 @@ class Conn:
 
     def __init__(self, loop, path):
         self.loop = loop
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
+        self.sock = connect(path)
         self.sock.setblocking(False)
         self.rbuf = bytearray()
         self.wbuf = bytearray()
