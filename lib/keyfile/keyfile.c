@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,7 @@
 #include "keyfile_priv.h"
 
 /* Refuse key files larger than this: they are surely not keys. */
-#define KEYFILE_MAXSIZE	(64 * 1024 * 1024)
+#define KEYFILE_MAXSIZE	((size_t)64 * 1024 * 1024)
 
 const char keyfile_opts_usage[] =
     "  --passphrase METHOD:ARG  where the passphrase of a scrypt-encrypted\n"
@@ -32,23 +31,6 @@ const char keyfile_opts_usage[] =
     "                           memory (default: half of RAM, at most 1G)\n"
     "  --max-time SECONDS       refuse key files whose scrypt would take\n"
     "                           longer (default 5)\n";
-
-/**
- * keyfile_warnx(fmt, ...):
- * Report the formatted message through lib/log's warn0 (standard error as
- * "progname: message", or syslog in a daemon).
- */
-void
-keyfile_warnx(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	warn0("%s", msg);
-}
 
 /*
  * Read all of ${fd} (named ${name} in messages) into locked memory; set
@@ -64,7 +46,7 @@ read_all(int fd, const char *name, uint8_t **buf, size_t *len)
 
 	cap = 4096;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size + 1 > (off_t)cap && st.st_size < KEYFILE_MAXSIZE)
+	    st.st_size + 1 > (off_t)cap && st.st_size < (off_t)KEYFILE_MAXSIZE)
 		cap = (size_t)st.st_size + 1;
 	if ((b = keyfile_secmem_alloc(cap)) == NULL)
 		return (-1);
@@ -72,7 +54,7 @@ read_all(int fd, const char *name, uint8_t **buf, size_t *len)
 	for (;;) {
 		if (n == cap) {
 			if (cap >= KEYFILE_MAXSIZE) {
-				keyfile_warnx("key file %s: larger than %d "
+				keyfile_warnx("key file %s: larger than %zu "
 				    "bytes; not a key file", name,
 				    KEYFILE_MAXSIZE);
 				goto err1;

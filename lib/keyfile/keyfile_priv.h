@@ -3,12 +3,13 @@
 
 /* Private to lib/keyfile: not for other modules. */
 
-/**
+#include "log/log.h"
+
+/*
  * keyfile_warnx(fmt, ...):
- * Report the formatted message through lib/log's warn0 (standard error as
- * "progname: message", or syslog in a daemon).
+ * Report an error through lib/log (standard error as "progname: message",
+ * or syslog in a daemon).
  */
-void keyfile_warnx(const char *, ...)
-    __attribute__((format(printf, 1, 2)));
+#define keyfile_warnx warn0
 
 #endif /* !KEYFILE_PRIV_H_ */

@@ -157,9 +157,9 @@ keyfile_params_pick(double target_time, uint64_t target_memory,
 	 */
 	if (ops < target_memory / 32) {
 		params->p = 1;
-		maxN = ops / (params->r * 4);
+		maxN = ops / ((uint64_t)params->r * 4);
 	} else {
-		maxN = target_memory / (params->r * 128);
+		maxN = target_memory / ((uint64_t)params->r * 128);
 	}
 	/* The largest power of two not above maxN (at least 2). */
 	for (logN = 1; logN < 62 && ((uint64_t)1 << (logN + 1)) <= maxN;

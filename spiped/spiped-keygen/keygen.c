@@ -58,7 +58,7 @@ slurp(const char *path, uint8_t **buf, size_t *len)
 		warn0("%s: not a regular file", path);
 		goto err1;
 	}
-	if (st.st_size > 64 * 1024 * 1024) {
+	if (st.st_size > (off_t)64 * 1024 * 1024) {
 		warn0("%s: too large to be a key file", path);
 		goto err1;
 	}
