@@ -1,0 +1,117 @@
+#!/bin/sh
+# run-local.sh: what `make run` runs (after building).  From the top of the
+# source tree: create ./run/ with a data directory and a pipe key, start
+# kvlds in the foreground on the Unix socket ./run/kvlds.sock and, if our
+# spiped is built, an encrypted endpoint on 127.0.0.1:8025 (spiped -d)
+# forwarding to that socket; print how to talk to it; on Ctrl-C (or
+# SIGTERM) stop everything started here, by pid.
+#
+# Environment: RUN_DIR (./run), KVLDS_PORT (8025), KVLDS_ARGS (extra kvlds
+# options, e.g. "-b 8192").
+
+set -u
+cd "$(dirname "$0")/.." || exit 1
+TOP=$(pwd)
+RUN=${RUN_DIR:-$TOP/run}
+PORT=${KVLDS_PORT:-8025}
+KVLDS=$TOP/kvlds/kvlds
+SPIPED=$TOP/spiped/spiped
+KEYGEN=$TOP/spiped/spiped-keygen/spiped-keygen
+SOCK=$RUN/kvlds.sock
+KEY=$RUN/key
+KPID=""
+SPID=""
+
+say() { echo "run-local: $*"; }
+
+if [ ! -x "$KVLDS" ]; then
+	say "kvlds/kvlds is not built (run 'make' and look for errors)" >&2
+	exit 1
+fi
+mkdir -p "$RUN" || exit 1
+chmod 700 "$RUN"
+
+# The pipe key: 32 random bytes, readable by us only.
+if [ ! -s "$KEY" ]; then
+	if [ -x "$KEYGEN" ]; then
+		"$KEYGEN" "$KEY" </dev/null || exit 1
+		say "created the key $KEY with spiped-keygen"
+	else
+		(umask 077 && dd if=/dev/urandom of="$KEY" bs=32 count=1 \
+		    2>/dev/null) || exit 1
+		say "created the key $KEY from /dev/urandom"
+	fi
+fi
+
+stop_all() {
+	trap '' INT TERM
+	[ -n "$SPID" ] && kill -TERM "$SPID" 2>/dev/null
+	[ -n "$KPID" ] && kill -TERM "$KPID" 2>/dev/null
+	[ -n "$SPID" ] && wait "$SPID" 2>/dev/null
+	[ -n "$KPID" ] && wait "$KPID" 2>/dev/null
+	say "stopped"
+	exit 0
+}
+trap stop_all INT TERM
+
+# kvlds in the foreground of this script (its log goes to the terminal).
+# shellcheck disable=SC2086
+# setsid: a Ctrl-C reaches this script only, which then stops each
+# program once, by pid (a second signal would make kvlds exit at once).
+setsid "$KVLDS" -F -s "$SOCK" -d "$RUN/data" ${KVLDS_ARGS:-} &
+KPID=$!
+i=0
+until [ -S "$SOCK" ] && python3 -c "
+import socket, sys
+socket.socket(socket.AF_UNIX).connect(sys.argv[1])" "$SOCK" 2>/dev/null; do
+	if ! kill -0 "$KPID" 2>/dev/null; then
+		wait "$KPID"
+		say "kvlds did not start" >&2
+		exit 1
+	fi
+	i=$((i + 1))
+	if [ $i -gt 1000 ]; then
+		say "kvlds is not answering on $SOCK" >&2
+		stop_all
+	fi
+	sleep 0.01
+done
+
+echo
+say "kvlds (pid $KPID) serves $SOCK, data in $RUN/data"
+if [ -x "$SPIPED" ]; then
+	setsid "$SPIPED" -d -F -s "127.0.0.1:$PORT" -t "$SOCK" -k "$KEY" &
+	SPID=$!
+	sleep 0.2
+	if ! kill -0 "$SPID" 2>/dev/null; then
+		wait "$SPID"
+		SPID=""
+		say "spiped could not listen on 127.0.0.1:$PORT (in use?)" >&2
+		stop_all
+	fi
+	say "spiped -d (pid $SPID): encrypted endpoint 127.0.0.1:$PORT," \
+	    "key $KEY"
+	echo
+	echo "Talk to kvlds through the encrypted endpoint:"
+	echo "  one connection on standard input/output:"
+	echo "    spipe -t 127.0.0.1:$PORT -k $KEY"
+	echo "  or a local plaintext socket forwarding to it:"
+	echo "    spiped/spiped -e -s $RUN/client.sock -t 127.0.0.1:$PORT -k $KEY"
+	echo "    (then point any kvlds client at $RUN/client.sock)"
+else
+	say "spiped/spiped is not built yet: no encrypted endpoint;" \
+	    "kvlds is reachable only on its Unix socket"
+fi
+echo "Or directly on the Unix socket, e.g. with the test client:"
+echo "  PYTHONPATH=tests python3 -c 'import kvclient as k;" \
+    "c = k.Conn(\"$SOCK\"); c.set(b\"hello\", b\"world\");" \
+    "print(c.get(b\"hello\"))'"
+echo "Press Ctrl-C to stop."
+echo
+
+# Stay here until Ctrl-C, or until kvlds exits on its own.
+wait "$KPID"
+rc=$?
+KPID=""
+say "kvlds exited (status $rc)"
+stop_all
