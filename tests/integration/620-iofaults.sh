@@ -18,5 +18,5 @@ check "EIO/ENOSPC on write and fsync" python3 \
     --kill-max 1.5 -v
 check "EIO on read (small page cache)" python3 \
     "$TOP/tests/torture/crashcheck.py" --kvlds "$KVLDS" --workdir "$T/r" \
-    --kvlds-args "-b 512 -C 8" --faults eio-read --faultinj "$FI" \
+    --kvlds-args "-b 512 -C 16" --faults eio-read --faultinj "$FI" \
     --fault-at-max 300 --rounds 6 --conns 8 --keys 100 --kill-max 1.0 -v

@@ -263,6 +263,7 @@ class Attack:
         sent = 0
         last = time.monotonic()
         t0 = last
+        dropped = False
         while sent < a.garbage_mib << 20 and time.monotonic() - last < 2.0 \
                 and time.monotonic() - t0 < 60:
             try:
@@ -272,12 +273,14 @@ class Attack:
             except BlockingIOError:
                 time.sleep(0.01)
             except OSError:
+                dropped = True
                 break
         s.close()
         self.noread_sent = sent
-        self.check(alive(a.pid), "non-reading client pushed %d MiB of "
-                   "requests (then the daemon stopped reading): daemon "
-                   "alive" % (sent >> 20))
+        self.check(alive(a.pid), "non-reading client pushed %d KiB of "
+                   "requests, then the daemon %s: daemon alive" %
+                   (sent >> 10, "dropped it" if dropped else
+                    "stopped reading"))
 
     # --------------------------------------------------------- spiped
     def spiped(self):
