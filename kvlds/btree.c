@@ -1,0 +1,784 @@
+/*
+ * btree: the kvlds engine's entry points (see btree.h): a copy-on-write
+ * B+tree over the page store, with committed, in-flight and pending tree
+ * versions.
+ *
+ * Tree versions.  croot is the last committed tree (reads), froot the
+ * tree frozen by btree_commit_begin while its batch is written (NULL
+ * slot when no commit is in flight), proot the pending tree (mutations).
+ * Each root slot holds one reference on its root node.  A mutation
+ * shadow-copies (clones) every node on its path that is not mutable
+ * (node->gen != bt->gen), so nodes reachable from croot or froot never
+ * change.  btree_commit_begin serializes every dirty node of proot,
+ * children first, assigns log addresses, freezes proot as froot and bumps
+ * bt->gen so that later mutations copy again.  btree_commit_end makes
+ * froot the committed tree; unreferenced nodes of the old one are freed.
+ *
+ * Nodes are loaded lazily: a child slot with n == NULL is read from the
+ * log on first use, checked (page_decode, then level and key bounds
+ * against the parent) and cached in the slot.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+
+#include "btree.h"
+#include "node.h"
+#include "page.h"
+#include "pagestore.h"
+
+struct pathent {
+	struct node *nd;
+	uint32_t idx;
+};
+
+struct btree {
+	struct pagestore *ps;
+	size_t pagesize;
+	size_t maxk, maxv;
+	struct bt_child croot, froot, proot;
+	uint64_t gen;		/* generation of mutable nodes */
+	uint64_t seq;		/* sequence number of croot */
+	size_t npending;
+	int inflight;
+	int failed;		/* a mutation failed halfway: refuse more */
+
+	/* The frozen batch. */
+	uint8_t *batch;
+	size_t batchlen, batchcap;
+	uint64_t batchaddr;
+	struct node **dirty;
+	size_t ndirty, dirtycap;
+
+	/* Scratch page buffer for reads. */
+	uint8_t *rbuf;
+
+	/* Statistics. */
+	uint64_t commits, pageswritten, byteswritten, pagesread;
+	size_t lastdirty;
+};
+
+enum op { OP_SET, OP_ADD, OP_MODIFY, OP_CAS, OP_DELETE, OP_CAD };
+
+/**
+ * btree_maxsizes(pagesize, maxkey, maxval):
+ * Longest key and value pages of ${pagesize} bytes can hold.
+ */
+int
+btree_maxsizes(size_t pagesize, size_t *maxkey, size_t *maxval)
+{
+	size_t leaf, inner, k;
+
+	if (pagesize < 512 || pagesize > 131072)
+		return (-1);
+
+	/* A leaf must hold two maximal pairs. */
+	leaf = (pagesize - NODE_HDR) / 2 - 2;
+	/* An internal node must hold three maximal separators. */
+	inner = (pagesize - NODE_HDR - NODE_INT_BASE) / 3 - 9;
+	k = leaf / 2;
+	if (k > inner)
+		k = inner;
+	if (k > 255)
+		k = 255;
+	*maxkey = k;
+	*maxval = (leaf - k > 255) ? 255 : leaf - k;
+	return (0);
+}
+
+/*
+ * Load the child in slot ${c} (of ${parent}, index ${i}; parent NULL for a
+ * root) if needed, and check it against the parent's level and key
+ * bounds.  Return it or NULL on error (logged with file and offset).
+ */
+static struct node *
+load(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
+{
+	struct node *nd;
+	char where[256], err[128];
+	const uint8_t *lo = NULL, *hi = NULL, *k;
+	size_t lol = 0, hil = 0, kl, len;
+
+	if (c->n != NULL)
+		return (c->n);
+	if (pagestore_read(bt->ps, c->addr, bt->rbuf, &len))
+		return (NULL);
+	bt->pagesread++;
+	if ((nd = page_decode(bt->rbuf, len, c->addr, bt->pagesize,
+	    bt->maxk, bt->maxv, err, sizeof(err))) == NULL)
+		goto bad;
+	if (parent != NULL) {
+		if (nd->level + 1 != parent->level) {
+			snprintf(err, sizeof(err), "page level %u under a "
+			    "level %u parent", nd->level, parent->level);
+			goto bad1;
+		}
+		if (i > 0)
+			lo = node_key(parent, i - 1, &lol);
+		if (i < parent->n)
+			hi = node_key(parent, i, &hil);
+		if (nd->n > 0) {
+			k = node_key(nd, 0, &kl);
+			if (lo != NULL && node_cmp(k, kl, lo, lol) < 0) {
+				snprintf(err, sizeof(err),
+				    "first key below its parent's range");
+				goto bad1;
+			}
+			k = node_key(nd, nd->n - 1, &kl);
+			if (hi != NULL && node_cmp(k, kl, hi, hil) >= 0) {
+				snprintf(err, sizeof(err),
+				    "last key above its parent's range");
+				goto bad1;
+			}
+		}
+	}
+	c->n = nd;
+	return (nd);
+
+bad1:
+	node_unref(nd);
+bad:
+	pagestore_where(bt->ps, c->addr, where, sizeof(where));
+	warn0("damaged page at %s: %s", where, err);
+	return (NULL);
+}
+
+/* Child ${i} of ${nd}, loaded. */
+static inline struct node *
+child(struct btree *bt, struct node *nd, uint32_t i)
+{
+
+	if (nd->kids[i].n != NULL)
+		return (nd->kids[i].n);
+	return (load(bt, nd, i, &nd->kids[i]));
+}
+
+/**
+ * btree_open(opts):
+ * Lock, recover and return the store.
+ */
+struct btree *
+btree_open(const struct btree_opts *opts)
+{
+	struct btree *bt;
+	struct page_commit c;
+
+	if ((bt = calloc(1, sizeof(*bt))) == NULL) {
+		warnp("calloc");
+		goto err0;
+	}
+	if (btree_maxsizes(opts->pagesize, &bt->maxk, &bt->maxv)) {
+		warn0("page size %zu is outside 512..131072", opts->pagesize);
+		goto err1;
+	}
+	bt->pagesize = opts->pagesize;
+	bt->gen = 1;
+	if ((bt->rbuf = malloc(bt->pagesize)) == NULL) {
+		warnp("malloc");
+		goto err1;
+	}
+	if ((bt->ps = pagestore_open(opts->dir, opts->pagesize, &c)) == NULL)
+		goto err1;
+	bt->seq = c.seq;
+	bt->croot.addr = c.root;
+	if (c.root != 0 && load(bt, NULL, 0, &bt->croot) == NULL) {
+		warn0("%s: cannot read the root page of commit %llu",
+		    opts->dir, (unsigned long long)c.seq);
+		goto err2;
+	}
+	bt->proot = bt->croot;
+	if (bt->proot.n != NULL)
+		node_ref(bt->proot.n);
+	return (bt);
+
+err2:
+	pagestore_close(bt->ps);
+err1:
+	free(bt->rbuf);
+	free(bt);
+err0:
+	return (NULL);
+}
+
+/**
+ * btree_close(bt):
+ * Free everything and unlock.
+ */
+void
+btree_close(struct btree *bt)
+{
+
+	if (bt == NULL)
+		return;
+	node_unref(bt->croot.n);
+	node_unref(bt->froot.n);
+	node_unref(bt->proot.n);
+	pagestore_close(bt->ps);
+	free(bt->batch);
+	free(bt->dirty);
+	free(bt->rbuf);
+	free(bt);
+}
+
+/* Find ${key} in the tree at ${root}: leaf and index, *eq if present. */
+static struct node *
+find(struct btree *bt, struct bt_child *root, const uint8_t *key, size_t kl,
+    uint32_t *idx, int *eq)
+{
+	struct node *nd;
+
+	if ((nd = root->n) == NULL) {
+		*eq = 0;
+		*idx = 0;
+		return (NULL);
+	}
+	while (nd->level > 0) {
+		if ((nd = child(bt, nd, node_childidx(nd, key, kl))) == NULL)
+			return (NULL);
+	}
+	*idx = node_lower(nd, key, kl, eq);
+	return (nd);
+}
+
+/**
+ * btree_get(bt, key, klen, val, vlen):
+ * Look up a key in the committed tree.
+ */
+int
+btree_get(struct btree *bt, const uint8_t *key, size_t klen,
+    const uint8_t **val, size_t *vlen)
+{
+	struct node *nd;
+	uint32_t i;
+	int eq;
+
+	if (bt->croot.n == NULL)
+		return (1);
+	if ((nd = find(bt, &bt->croot, key, klen, &i, &eq)) == NULL)
+		return (-1);
+	if (!eq)
+		return (1);
+	*val = node_val(nd, i, vlen);
+	return (0);
+}
+
+/**
+ * btree_range(bt, start, slen, end, elen, maxbytes, cb, cookie, next,
+ *     nextlen):
+ * Iterate over [start, end) in the committed tree.
+ */
+int
+btree_range(struct btree *bt, const uint8_t *start, size_t slen,
+    const uint8_t *end, size_t elen, size_t maxbytes,
+    btree_range_cb *cb, void *cookie, uint8_t next[255], size_t *nextlen)
+{
+	struct pathent path[NODE_MAXLEVEL + 1];
+	struct node *nd;
+	const uint8_t *k, *v;
+	size_t kl, vl, total = 0, count = 0, cost;
+	uint32_t i;
+	int d, depth, eq;
+
+	*nextlen = 0;
+	if ((nd = bt->croot.n) == NULL)
+		return (0);
+
+	/* Descend to the first key >= start. */
+	for (depth = 0; nd->level > 0; depth++) {
+		path[depth].nd = nd;
+		path[depth].idx = node_childidx(nd, start, slen);
+		if ((nd = child(bt, nd, path[depth].idx)) == NULL)
+			return (-1);
+	}
+	i = node_lower(nd, start, slen, &eq);
+
+	for (;;) {
+		/* Past this leaf: climb to the next subtree, go leftmost. */
+		while (i >= nd->n) {
+			for (d = depth - 1; d >= 0; d--)
+				if (path[d].idx < path[d].nd->n)
+					break;
+			if (d < 0)
+				return (0);
+			path[d].idx++;
+			nd = path[d].nd;
+			for (; d < depth; d++) {
+				path[d].nd = nd;
+				if ((nd = child(bt, nd, path[d].idx)) == NULL)
+					return (-1);
+				if (d + 1 < depth)
+					path[d + 1].idx = 0;
+			}
+			i = 0;
+		}
+		k = node_key(nd, i, &kl);
+		if (elen > 0 && node_cmp(k, kl, end, elen) >= 0)
+			return (0);
+		v = node_val(nd, i, &vl);
+		cost = 2 + kl + vl;
+		if (count > 0 && total + cost > maxbytes) {
+			memcpy(next, k, kl);
+			*nextlen = kl;
+			return (0);
+		}
+		if (cb(cookie, k, kl, v, vl))
+			return (-1);
+		total += cost;
+		count++;
+		i++;
+	}
+}
+
+/* Make the node in slot ${c} mutable (clone it); return it or NULL. */
+static struct node *
+mutable(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
+{
+	struct node *nd, *cl;
+
+	if ((nd = load(bt, parent, i, c)) == NULL)
+		return (NULL);
+	if (nd->gen == bt->gen)
+		return (nd);
+	if ((cl = node_clone(nd, bt->gen)) == NULL)
+		return (NULL);
+	c->addr = 0;
+	c->n = cl;
+	node_unref(nd);
+	return (cl);
+}
+
+/*
+ * Restore the size invariants on the path after a change to the node at
+ * depth ${d} (path[0..d) are its mutable ancestors).  ${rightedge}: the
+ * change was an insertion at the node's last position.
+ */
+static int
+fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
+    int rightedge)
+{
+	struct node *par, *l, *r, *nr, *root;
+	struct bt_child c;
+	uint8_t sep[255];
+	size_t seplen, kl;
+	const uint8_t *k;
+	uint32_t i, li;
+
+	for (;;) {
+		if (nd->size > bt->pagesize) {
+			if (node_split(nd, bt->pagesize, rightedge, bt->gen,
+			    &nr, sep, &seplen))
+				return (-1);
+			if (d == 0) {
+				/* A new root above the old one. */
+				if ((root = node_new(nd->level + 1, bt->gen))
+				    == NULL)
+					goto err1;
+				c.addr = 0;
+				c.n = nd;
+				if (node_int_setkid0(root, c))
+					goto err2;
+				c.n = nr;
+				if (node_int_insert(root, 0, sep, seplen, c))
+					goto err3;
+				bt->proot.addr = 0;
+				bt->proot.n = root;
+				return (0);
+			}
+			par = path[d - 1].nd;
+			i = path[d - 1].idx;
+			c.addr = 0;
+			c.n = nr;
+			if (node_int_insert(par, i, sep, seplen, c))
+				goto err1;
+			rightedge = (i + 1 == par->n);
+			nd = par;
+			d--;
+			continue;
+		}
+		if (d == 0) {
+			/* Collapse a root left with one child or no pair. */
+			while (nd->level > 0 && nd->n == 0) {
+				c = nd->kids[0];
+				nd->kids[0].n = NULL;
+				if (c.n == NULL && load(bt, NULL, 0, &c) == NULL)
+					return (-1);
+				node_unref(nd);
+				bt->proot = c;
+				nd = c.n;
+			}
+			if (nd->level == 0 && nd->n == 0) {
+				node_unref(nd);
+				bt->proot.addr = 0;
+				bt->proot.n = NULL;
+			}
+			return (0);
+		}
+		if (nd->size >= bt->pagesize / 4 && nd->n > 0)
+			return (0);
+
+		/* Underfull: merge with a sibling, or share with it. */
+		par = path[d - 1].nd;
+		i = path[d - 1].idx;
+		if (par->n == 0) {
+			nd = par;
+			d--;
+			continue;
+		}
+		li = (i > 0) ? i - 1 : 0;
+		if ((l = mutable(bt, par, li, &par->kids[li])) == NULL ||
+		    (r = load(bt, par, li + 1, &par->kids[li + 1])) == NULL) {
+			/* Leave the node underfull; the tree stays valid. */
+			return (0);
+		}
+		k = node_key(par, li, &kl);
+		memcpy(sep, k, kl);
+		seplen = kl;
+		if (node_merge(l, sep, seplen, r))
+			return (-1);
+		c = node_int_remove(par, li);
+		node_unref(c.n);
+		if (l->size > bt->pagesize) {
+			if (node_split(l, bt->pagesize, 0, bt->gen, &nr, sep,
+			    &seplen))
+				return (-1);
+			c.addr = 0;
+			c.n = nr;
+			if (node_int_insert(par, li, sep, seplen, c))
+				goto err1;
+		}
+		rightedge = 0;
+		nd = par;
+		d--;
+	}
+
+err3:
+	root->kids[0].n = NULL;
+err2:
+	node_unref(root);
+err1:
+	node_unref(nr);
+	return (-1);
+}
+
+/* Apply one mutation to the pending tree. */
+static int
+mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
+    const uint8_t *v, size_t vl, const uint8_t *ov, size_t ol)
+{
+	struct pathent path[NODE_MAXLEVEL + 1];
+	struct node *nd;
+	const uint8_t *cv = NULL;
+	size_t cvl = 0;
+	uint32_t i;
+	int d, eq, change, rightedge = 0;
+
+	if (bt->failed) {
+		warn0("the store refuses writes after an earlier failure");
+		return (-1);
+	}
+	if (kl > bt->maxk || vl > bt->maxv || ol > bt->maxv) {
+		warn0("key or value too long for %zu-byte pages",
+		    bt->pagesize);
+		return (-1);
+	}
+	bt->npending++;
+
+	/* Decide the status on a read-only descent first. */
+	eq = 0;
+	if (bt->proot.n != NULL) {
+		if ((nd = find(bt, &bt->proot, k, kl, &i, &eq)) == NULL)
+			return (-1);
+		if (eq)
+			cv = node_val(nd, i, &cvl);
+	}
+	switch (op) {
+	case OP_SET:
+		change = 1;
+		break;
+	case OP_ADD:
+		if (eq)
+			return (1);
+		change = 1;
+		break;
+	case OP_MODIFY:
+		if (!eq)
+			return (1);
+		change = 1;
+		break;
+	case OP_CAS:
+		if (!eq || cvl != ol || memcmp(cv, ov, ol) != 0)
+			return (1);
+		change = 1;
+		break;
+	case OP_DELETE:
+		change = eq;
+		break;
+	case OP_CAD:
+		if (!eq || cvl != ol || memcmp(cv, ov, ol) != 0)
+			return (1);
+		change = 1;
+		break;
+	default:
+		return (-1);
+	}
+	if (!change)
+		return (0);
+	/* Unchanged value: nothing to write. */
+	if (op != OP_DELETE && op != OP_CAD && eq && cvl == vl &&
+	    memcmp(cv, v, vl) == 0)
+		return (0);
+
+	/* Copy-on-write descent. */
+	if (bt->proot.n == NULL) {
+		if ((nd = node_new(0, bt->gen)) == NULL)
+			return (-1);
+		bt->proot.addr = 0;
+		bt->proot.n = nd;
+	} else if ((nd = mutable(bt, NULL, 0, &bt->proot)) == NULL) {
+		return (-1);
+	}
+	for (d = 0; nd->level > 0; d++) {
+		path[d].nd = nd;
+		path[d].idx = i = node_childidx(nd, k, kl);
+		if ((nd = mutable(bt, nd, i, &nd->kids[i])) == NULL)
+			return (-1);
+	}
+	i = node_lower(nd, k, kl, &eq);
+
+	/* The leaf change itself. */
+	if (op == OP_DELETE || op == OP_CAD) {
+		node_leaf_remove(nd, i);
+	} else if (eq) {
+		if (node_leaf_setval(nd, i, v, vl))
+			return (-1);
+		/* Same length: the size is unchanged. */
+		if (cvl == vl)
+			return (0);
+	} else {
+		if (node_leaf_insert(nd, i, k, kl, v, vl))
+			return (-1);
+		rightedge = (i + 1 == nd->n);
+	}
+	if (fixup(bt, path, d, nd, rightedge)) {
+		bt->failed = 1;
+		return (-1);
+	}
+	return (0);
+}
+
+int
+btree_set(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *v, size_t vl)
+{
+
+	return (mutate(bt, OP_SET, k, kl, v, vl, NULL, 0));
+}
+
+int
+btree_add(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *v, size_t vl)
+{
+
+	return (mutate(bt, OP_ADD, k, kl, v, vl, NULL, 0));
+}
+
+int
+btree_modify(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *v, size_t vl)
+{
+
+	return (mutate(bt, OP_MODIFY, k, kl, v, vl, NULL, 0));
+}
+
+int
+btree_cas(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *oldv, size_t ol, const uint8_t *newv, size_t nl)
+{
+
+	return (mutate(bt, OP_CAS, k, kl, newv, nl, oldv, ol));
+}
+
+int
+btree_delete(struct btree *bt, const uint8_t *k, size_t kl)
+{
+
+	return (mutate(bt, OP_DELETE, k, kl, NULL, 0, NULL, 0));
+}
+
+int
+btree_cad(struct btree *bt, const uint8_t *k, size_t kl,
+    const uint8_t *oldv, size_t ol)
+{
+
+	return (mutate(bt, OP_CAD, k, kl, NULL, 0, oldv, ol));
+}
+
+/**
+ * btree_pending(bt):
+ * Mutations applied since the last commit_begin.
+ */
+size_t
+btree_pending(struct btree *bt)
+{
+
+	return (bt->npending);
+}
+
+/* Append the dirty nodes under ${nd} (itself dirty), children first. */
+static int
+collect(struct btree *bt, struct node *nd, size_t *total)
+{
+	struct node **nw;
+	size_t ncap;
+	uint32_t i;
+
+	if (nd->level > 0) {
+		for (i = 0; i <= nd->n; i++) {
+			if (nd->kids[i].n != NULL &&
+			    nd->kids[i].n->addr == 0 &&
+			    collect(bt, nd->kids[i].n, total))
+				return (-1);
+		}
+	}
+	if (bt->ndirty == bt->dirtycap) {
+		ncap = bt->dirtycap ? bt->dirtycap * 2 : 256;
+		if ((nw = realloc(bt->dirty, ncap * sizeof(*nw))) == NULL) {
+			warnp("realloc");
+			return (-1);
+		}
+		bt->dirty = nw;
+		bt->dirtycap = ncap;
+	}
+	bt->dirty[bt->ndirty++] = nd;
+	*total += nd->size;
+	return (0);
+}
+
+/**
+ * btree_commit_begin(bt):
+ * Freeze the pending tree into a serialized batch.
+ */
+int
+btree_commit_begin(struct btree *bt)
+{
+	struct page_commit c;
+	struct node *nd;
+	uint8_t *nb;
+	size_t total = PAGE_COMMIT_LEN, i, pos;
+	uint64_t addr;
+	uint32_t j;
+
+	if (bt->inflight || bt->failed) {
+		warn0("btree_commit_begin: %s", bt->failed ?
+		    "the store failed earlier" : "a commit is in flight");
+		return (-1);
+	}
+	bt->ndirty = 0;
+	if (bt->proot.n != NULL && bt->proot.n->addr == 0 &&
+	    collect(bt, bt->proot.n, &total))
+		return (-1);
+	if (total > bt->batchcap) {
+		if ((nb = realloc(bt->batch, total)) == NULL) {
+			warnp("realloc");
+			return (-1);
+		}
+		bt->batch = nb;
+		bt->batchcap = total;
+	}
+	if ((addr = pagestore_reserve(bt->ps, total)) == 0)
+		goto fail;
+
+	/* Children come first, so their addresses are known. */
+	for (i = 0, pos = 0; i < bt->ndirty; i++) {
+		nd = bt->dirty[i];
+		nd->addr = addr + pos;
+		if (nd->level > 0)
+			for (j = 0; j <= nd->n; j++)
+				if (nd->kids[j].n != NULL)
+					nd->kids[j].addr = nd->kids[j].n->addr;
+		page_encode(nd, nd->addr, &bt->batch[pos]);
+		pos += nd->size;
+	}
+	if (bt->proot.n != NULL)
+		bt->proot.addr = bt->proot.n->addr;
+	c.seq = bt->seq + 1;
+	c.root = bt->proot.addr;
+	c.bstart = addr;
+	c.bend = addr + total;
+	c.pagesize = (uint32_t)bt->pagesize;
+	page_commit_encode(&c, addr + pos, &bt->batch[pos]);
+	bt->batchlen = total;
+	bt->batchaddr = addr;
+	bt->lastdirty = bt->ndirty;
+
+	/* Freeze. */
+	bt->froot = bt->proot;
+	if (bt->froot.n != NULL)
+		node_ref(bt->froot.n);
+	bt->gen++;
+	bt->npending = 0;
+	bt->inflight = 1;
+	return (0);
+
+fail:
+	bt->failed = 1;
+	return (-1);
+}
+
+/**
+ * btree_commit_write(bt):
+ * (worker thread) Write and sync the frozen batch.
+ */
+int
+btree_commit_write(struct btree *bt)
+{
+
+	return (pagestore_write(bt->ps, bt->batch, bt->batchlen,
+	    bt->batchaddr));
+}
+
+/**
+ * btree_commit_end(bt):
+ * Publish the frozen tree as committed.
+ */
+void
+btree_commit_end(struct btree *bt)
+{
+
+	if (!bt->inflight)
+		return;
+	node_unref(bt->croot.n);
+	bt->croot = bt->froot;
+	bt->froot.addr = 0;
+	bt->froot.n = NULL;
+	bt->seq++;
+	bt->inflight = 0;
+	bt->commits++;
+	bt->pageswritten += bt->lastdirty;
+	bt->byteswritten += bt->batchlen;
+}
+
+/**
+ * btree_stats(bt, buf, len):
+ * One-line summary.
+ */
+void
+btree_stats(struct btree *bt, char *buf, size_t len)
+{
+	size_t nseg;
+	uint64_t bytes;
+
+	pagestore_stats(bt->ps, &nseg, &bytes);
+	snprintf(buf, len, "commit %llu, nodes in memory %zu, pending "
+	    "mutations %zu, segments %zu, log bytes %llu, commits %llu "
+	    "(%llu pages, %llu bytes written), pages read %llu",
+	    (unsigned long long)bt->seq, node_count(), bt->npending, nseg,
+	    (unsigned long long)bytes, (unsigned long long)bt->commits,
+	    (unsigned long long)bt->pageswritten,
+	    (unsigned long long)bt->byteswritten,
+	    (unsigned long long)bt->pagesread);
+}

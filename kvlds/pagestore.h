@@ -1,0 +1,104 @@
+#ifndef PAGESTORE_H_
+#define PAGESTORE_H_
+
+/*
+ * pagestore: the log of the kvlds engine, as append-only segment files in
+ * a data directory, plus recovery.  Internal to the engine; the B+tree
+ * reaches storage only through these calls, so another backend could
+ * stand behind them.
+ *
+ * Files in the data directory:
+ *	lock		flock()ed while a store is open.
+ *	seg-XXXXXXXX	log segments (hex number from 1); a log address is
+ *			segment << 32 | byte offset.  Each commit's batch
+ *			(pages, then its commit record) lies in one segment.
+ *	checkpoint	two 4096-byte slots; commit seq s is copied into
+ *			slot s % 2 after the log holding it is fdatasync'd,
+ *			then the checkpoint is fdatasync'd too.
+ *
+ * Recovery reads both slots and takes the newest valid one: the log holds
+ * a second copy of every commit record, so a damaged newest slot is
+ * recovered from the log (the batch just after the older slot's commit is
+ * scanned, validating every record).  Bytes after the newest commit can
+ * only be the torn tail of a batch whose checkpoint was never written:
+ * they are truncated.  Anything else unexpected (no valid slot, segments
+ * missing or beyond the tail, a bad page header in a batch that has a
+ * valid commit after it) is damage: reported and refused.
+ *
+ * Threads: pagestore_write runs on the commit worker thread; every other
+ * call on the loop thread, and never pagestore_reserve while a write is
+ * in flight.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "page.h"
+
+struct pagestore;
+
+/*
+ * pagestore_set_segsize(bytes):
+ * Set the segment size for stores opened later (default 64 MiB; tests use
+ * small ones).
+ */
+void pagestore_set_segsize(size_t);
+
+/*
+ * pagestore_set_nosync(on):
+ * For tests and benchmarks only: if ${on}, stores opened later skip
+ * fdatasync/fsync (nothing is durable against power loss).
+ */
+void pagestore_set_nosync(int);
+
+/*
+ * pagestore_open(dir, pagesize, c):
+ * Create ${dir} if absent, lock it, recover the newest commit into *c
+ * (a new store gets commit 0 with an empty tree) and return the store.
+ * NULL on error (logged: locked, damaged, page size mismatch, I/O).
+ */
+struct pagestore *pagestore_open(const char *, size_t, struct page_commit *);
+
+/*
+ * pagestore_read(ps, addr, buf, len):
+ * Read up to the page size of bytes at log address ${addr} into ${buf}
+ * (page-size bytes long); set *len to the bytes read (fewer at the end of
+ * a segment).  -1 on error (logged with file and offset).
+ */
+int pagestore_read(struct pagestore *, uint64_t, uint8_t *, size_t *);
+
+/*
+ * pagestore_where(ps, addr, buf, len):
+ * Write "DIR/seg-XXXXXXXX offset N" for ${addr} into buf[0..len).
+ */
+void pagestore_where(struct pagestore *, uint64_t, char *, size_t);
+
+/*
+ * pagestore_reserve(ps, len):
+ * Return the log address at which the next batch of ${len} bytes will be
+ * written (starting a new segment file if the current one is full), and
+ * advance the end of the log past it.  0 on error (logged).
+ */
+uint64_t pagestore_reserve(struct pagestore *, size_t);
+
+/*
+ * pagestore_write(ps, buf, len, addr):
+ * (worker thread) Write the batch buf[0..len) at ${addr} (as returned by
+ * pagestore_reserve), fdatasync it (and the directory for a new
+ * segment), then copy the batch's commit record (its last
+ * PAGE_COMMIT_LEN bytes) into its checkpoint slot and fdatasync the
+ * checkpoint.  -1 on I/O error (logged); the store must not be written
+ * again.
+ */
+int pagestore_write(struct pagestore *, const uint8_t *, size_t, uint64_t);
+
+/*
+ * pagestore_stats(ps, nseg, bytes):
+ * Number of segments and total bytes in the log.
+ */
+void pagestore_stats(struct pagestore *, size_t *, uint64_t *);
+
+/* pagestore_close(ps): close files, unlock.  NULL is a no-op. */
+void pagestore_close(struct pagestore *);
+
+#endif /* !PAGESTORE_H_ */
