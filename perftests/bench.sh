@@ -1,0 +1,244 @@
+#!/bin/sh
+# bench.sh quick|full: the benchmark suite (make bench / make bench-full).
+#
+# Builds nothing (make does).  Starts kvlds (if built) on a Unix socket in
+# a temporary directory with a fresh data directory, loads the pair stream
+# with bulk_insert, runs every standard workload, runs each one against
+# the null server too (the client's ceiling), runs the pipe benchmark if
+# present, and prints one table.  Every process it starts is stopped by
+# pid when it ends, however it ends.
+#
+#	quick	2^20 pairs, 2 s warm-up, 5 s recorded (a few minutes)
+#	full	2^22 pairs (BENCH_LOG2N to change), the spec's periods:
+#		50 s warm-up, 100 s recorded (random_read, random_mixed)
+#		or 10 s (bulk_update, bulk_extract, hotspot_read)
+#
+# Environment: BIN_DIR (build root, default the source tree),
+# BENCH_LOG2N (log2 of the number of pairs), KVLDS (the kvlds binary),
+# KVLDS_OPTS (extra kvlds options).
+set -u
+MODE=${1:-quick}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$(cd "${BIN_DIR:-$TOP}" && pwd)
+case "$MODE" in
+quick)	LOG2N=${BENCH_LOG2N:-20}; W=2; SLONG=5; SSHORT=5 ;;
+full)	LOG2N=${BENCH_LOG2N:-22}; W=50; SLONG=100; SSHORT=10 ;;
+*)	echo "usage: $0 quick|full" >&2; exit 1 ;;
+esac
+N=$((1 << LOG2N))
+# The null-server ceilings always use short periods.
+CW=2 CS=5
+
+P="$BIN/perftests"
+for t in mkpairs bulk_insert bulk_update bulk_extract random_read \
+    random_mixed hotspot_read tokyo nullserver; do
+	if [ ! -x "$P/$t/$t" ]; then
+		echo "bench: $P/$t/$t is not built (run make)" >&2
+		exit 1
+	fi
+done
+
+D=$(mktemp -d /tmp/kvbench.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_sock PATH: wait (up to 30 s) for a Unix socket to accept.
+wait_sock() {
+	i=0
+	until python3 -c "
+import socket,sys
+s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$1" 2>/dev/null
+	do
+		i=$((i + 1))
+		if [ $i -gt 3000 ]; then
+			echo "bench: $1 not ready" >&2
+			exit 1
+		fi
+		sleep 0.01
+	done
+}
+
+# last FILE: the last line of FILE if it is an integer, else "failed".
+last() {
+	l=$(tail -n 1 "$1" 2>/dev/null)
+	case "$l" in
+	''|*[!0-9]*) echo failed ;;
+	*) echo "$l" ;;
+	esac
+}
+
+ROWS="$D/rows"
+: >"$ROWS"
+# row NAME FIGURE UNIT CEILING
+row() {
+	printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$ROWS"
+}
+
+echo "bench: $MODE mode, 2^$LOG2N pairs, warm-up $W s, recorded" \
+    "$SLONG/$SSHORT s; generating pairs" >&2
+"$P/mkpairs/mkpairs" $N >"$D/pairs" || exit 1
+
+# Ceilings: every workload against the null server.
+"$P/nullserver/nullserver" -s "$D/null.sock" >"$D/null.log" 2>&1 &
+NULLPID=$!
+PIDS="$PIDS $NULLPID"
+wait_sock "$D/null.sock"
+echo "bench: null-server ceilings" >&2
+"$P/bulk_insert/bulk_insert" -q "$D/null.sock" <"$D/pairs" >"$D/c.bulk_insert"
+"$P/tokyo/tokyo" -q "$D/null.sock" >"$D/c.tokyo"
+for t in bulk_update bulk_extract random_read random_mixed hotspot_read; do
+	"$P/$t/$t" -q --warmup $CW --seconds $CS "$D/null.sock" $N \
+	    >"$D/c.$t"
+done
+kill -TERM $NULLPID 2>/dev/null
+wait $NULLPID 2>/dev/null
+
+TARGET="kvlds"
+KVLDS=${KVLDS:-$BIN/kvlds/kvlds}
+if [ -x "$KVLDS" ]; then
+	mkdir "$D/data"
+	# shellcheck disable=SC2086
+	"$KVLDS" -F -s "$D/kv.sock" -d "$D/data" ${KVLDS_OPTS:-} \
+	    >"$D/kvlds.log" 2>&1 &
+	KVPID=$!
+	PIDS="$PIDS $KVPID"
+	wait_sock "$D/kv.sock"
+	S="$D/kv.sock"
+	echo "bench: bulk_insert of $N pairs into kvlds" >&2
+	"$P/bulk_insert/bulk_insert" "$S" <"$D/pairs" >"$D/r.bulk_insert"
+	DISK=$(du -sk "$D/data" | cut -f1)
+	for t in bulk_update bulk_extract random_read random_mixed \
+	    hotspot_read; do
+		case $t in
+		random_read|random_mixed) s=$SLONG ;;
+		*) s=$SSHORT ;;
+		esac
+		echo "bench: $t ($W s + $s s)" >&2
+		"$P/$t/$t" -q --warmup $W --seconds $s "$S" $N >"$D/r.$t"
+	done
+	echo "bench: tokyo" >&2
+	"$P/tokyo/tokyo" -q "$S" >"$D/r.tokyo"
+else
+	TARGET="(kvlds not built)"
+	DISK=""
+fi
+
+row bulk_insert "$(last "$D/r.bulk_insert")" pairs/s \
+    "$(last "$D/c.bulk_insert")"
+row bulk_update "$(last "$D/r.bulk_update")" SETs/s \
+    "$(last "$D/c.bulk_update")"
+row bulk_extract "$(last "$D/r.bulk_extract")" pairs/s \
+    "$(last "$D/c.bulk_extract")"
+row random_read "$(last "$D/r.random_read")" GETs/s \
+    "$(last "$D/c.random_read")"
+row random_mixed "$(last "$D/r.random_mixed")" requests/s \
+    "$(last "$D/c.random_mixed")"
+row hotspot_read "$(last "$D/r.hotspot_read")" GETs/s \
+    "$(last "$D/c.hotspot_read")"
+row tokyo "$(last "$D/r.tokyo")" "ms(10^6_SETs)" "$(last "$D/c.tokyo")"
+
+# Pipe benchmark (spiped): perftests/pipebench/bench.sh if its owner
+# wrote one, else a short run of the pipebench traffic ends through a
+# spiped -e / spiped -d pair (ours, and Debian's for comparison).
+PIPE=""
+PB="$P/pipebench/pipebench"
+# pipe_run SPIPED LABEL: one connection's throughput and handshakes/s.
+pipe_run() {
+	sp=$1 label=$2
+	port=$(python3 -c "
+import socket
+s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+	rm -f "$D/sink.sock" "$D/echo.sock" "$D/enc.sock" "$D/enc2.sock"
+	"$PB" sink -s "$D/sink.sock" >/dev/null 2>&1 &
+	PIDS="$PIDS $!"; p1=$!
+	"$PB" echo -s "$D/echo.sock" >/dev/null 2>&1 &
+	PIDS="$PIDS $!"; p2=$!
+	"$sp" -d -F -s "127.0.0.1:$port" -t "$D/sink.sock" -k "$D/pipe.key" \
+	    >/dev/null 2>&1 &
+	PIDS="$PIDS $!"; p3=$!
+	"$sp" -e -F -s "$D/enc.sock" -t "127.0.0.1:$port" -k "$D/pipe.key" \
+	    >/dev/null 2>&1 &
+	PIDS="$PIDS $!"; p4=$!
+	wait_sock "$D/sink.sock"
+	wait_sock "$D/enc.sock"
+	thr=$("$PB" send -t "$D/enc.sock" -n $PIPEBYTES 2>&1 | tail -n 1)
+	kill -TERM $p3 $p4 2>/dev/null
+	wait $p3 $p4 2>/dev/null
+	rm -f "$D/enc.sock"
+	"$sp" -d -F -s "127.0.0.1:$port" -t "$D/echo.sock" -k "$D/pipe.key" \
+	    >/dev/null 2>&1 &
+	PIDS="$PIDS $!"; p3=$!
+	"$sp" -e -F -s "$D/enc.sock" -t "127.0.0.1:$port" -k "$D/pipe.key" \
+	    >/dev/null 2>&1 &
+	PIDS="$PIDS $!"; p4=$!
+	wait_sock "$D/echo.sock"
+	wait_sock "$D/enc.sock"
+	hs=$("$PB" hs -t "$D/enc.sock" -n $PIPEHS 2>&1 | tail -n 1)
+	kill -TERM $p1 $p2 $p3 $p4 2>/dev/null
+	wait $p1 $p2 $p3 $p4 2>/dev/null
+	printf '%-16s %s\n%-16s %s\n' "$label" "$thr" "" "$hs"
+}
+if [ -f "$TOP/perftests/pipebench/bench.sh" ]; then
+	echo "bench: pipe benchmark" >&2
+	PIPE=$(BIN_DIR="$BIN" sh "$TOP/perftests/pipebench/bench.sh" "$MODE" \
+	    2>&1)
+elif [ -x "$PB" ] && [ -x "$BIN/spiped/spiped" ]; then
+	echo "bench: pipe benchmark" >&2
+	if [ "$MODE" = quick ]; then PIPEBYTES=268435456 PIPEHS=200
+	else PIPEBYTES=2147483648 PIPEHS=2000; fi
+	head -c 32 /dev/urandom >"$D/pipe.key"
+	PIPE=$(pipe_run "$BIN/spiped/spiped" "spiped (ours)")
+	if [ -x /usr/bin/spiped ]; then
+		PIPE="$PIPE
+$(pipe_run /usr/bin/spiped "spiped (Debian)")"
+	fi
+fi
+
+echo
+echo "kvlds benchmark ($MODE): 2^$LOG2N pairs of 40+40 bytes, warm-up" \
+    "$W s, recorded $SLONG s (random_read, random_mixed) / $SSHORT s;" \
+    "target: $TARGET"
+printf '%-14s %12s  %-15s %14s %7s\n' workload figure unit \
+    "null ceiling" ratio
+while read -r name fig unit ceil; do
+	ratio="-"
+	case "$fig$ceil" in
+	*[!0-9]*) ;;
+	*)	if [ "$fig" -gt 0 ]; then
+			if [ "$name" = tokyo ]; then
+				# A time: the ceiling is the shorter one.
+				ratio=$(awk "BEGIN{printf \"%.1fx\", $fig/$ceil}")
+			else
+				ratio=$(awk "BEGIN{printf \"%.1fx\", $ceil/$fig}")
+			fi
+		fi ;;
+	esac
+	[ -z "$fig" ] && fig="-"
+	[ "$TARGET" = kvlds ] || fig="-"
+	printf '%-14s %12s  %-15s %14s %7s\n' "$name" "$fig" "$unit" "$ceil" \
+	    "$ratio"
+done <"$ROWS"
+if [ -n "$DISK" ]; then
+	echo "disk use after bulk_insert: $((DISK / 1024)) MiB" \
+	    "($((N * 80 / 1048576)) MiB of pairs)"
+fi
+if [ -n "$PIPE" ]; then
+	echo
+	echo "pipe benchmark (perftests/pipebench):"
+	echo "$PIPE"
+fi
