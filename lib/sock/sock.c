@@ -592,6 +592,7 @@ sock_local_port(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len)) {
 		warnp("getsockname");
 		return (-1);
