@@ -78,6 +78,10 @@ $(B)/lib/empty.o:
 	@mkdir -p $(dir $@)
 	echo 'typedef int empty_translation_unit;' | $(CC) $(ALLCFLAGS) -x c -c -o $@ -
 
+# The test objects are only reached through the pattern rule below; keep
+# them (not intermediate) so that a second `make` does not rebuild them.
+.SECONDARY: $(call obj,$(UNIT_SRCS))
+
 # Unit tests link every program's module archive (not its main) and
 # libsuite; the linker pulls only the objects a test uses.
 $(B)/tests/unit/%: $(call obj,tests/unit/%.c) $(PROGARCHS) $(LIBSUITE)

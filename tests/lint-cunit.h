@@ -13,9 +13,17 @@
 
 #include <CUnit/CUnit.h>
 
-#define CU_assertImplementation(value, line, cond, file, fn, fatal)	\
-	(((fatal) && !(value)) ? (abort(), CU_FALSE) :			\
-	    CU_assertImplementation((value), (line), (cond), (file), (fn),	\
-	    (fatal)))
+/* Never returns when a fatal assertion fails; evaluates ${v} once. */
+static inline CU_BOOL
+lint_cu_assert(CU_BOOL v, unsigned int line, const char *cond,
+    const char *file, const char *fn, CU_BOOL fatal)
+{
+
+	if (fatal && !v)
+		abort();
+	return (CU_assertImplementation(v, line, cond, file, fn, fatal));
+}
+
+#define CU_assertImplementation lint_cu_assert
 
 #endif /* !LINT_CUNIT_H_ */
