@@ -253,16 +253,16 @@ btree_get(struct btree *bt, const uint8_t *key, size_t klen,
     const uint8_t **val, size_t *vlen)
 {
 	struct node *nd;
-	uint32_t i;
-	int eq;
 
-	if (bt->croot.n == NULL)
+	if ((nd = bt->croot.n) == NULL)
 		return (1);
-	if ((nd = find(bt, &bt->croot, key, klen, &i, &eq)) == NULL)
-		return (-1);
-	if (!eq)
+	while (nd->level > 0) {
+		if ((nd = child(bt, nd, node_childidx(nd, key, klen))) == NULL)
+			return (-1);
+	}
+	/* Committed leaves never change: look them up by hash. */
+	if ((*val = node_hfind(nd, key, klen, vlen)) == NULL)
 		return (1);
-	*val = node_val(nd, i, vlen);
 	return (0);
 }
 
@@ -487,9 +487,9 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	}
 	bt->npending++;
 
-	/* Decide the status on a read-only descent first. */
+	/* Decide the status on a read-only descent first (not for SET). */
 	eq = 0;
-	if (bt->proot.n != NULL) {
+	if (op != OP_SET && bt->proot.n != NULL) {
 		if ((nd = find(bt, &bt->proot, k, kl, &i, &eq)) == NULL)
 			return (-1);
 		if (eq)
@@ -528,8 +528,8 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	if (!change)
 		return (0);
 	/* Unchanged value: nothing to write. */
-	if (op != OP_DELETE && op != OP_CAD && eq && cvl == vl &&
-	    memcmp(cv, v, vl) == 0)
+	if (op != OP_DELETE && op != OP_CAD && op != OP_SET && eq &&
+	    cvl == vl && memcmp(cv, v, vl) == 0)
 		return (0);
 
 	/* Copy-on-write descent. */
@@ -553,6 +553,7 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	if (op == OP_DELETE || op == OP_CAD) {
 		node_leaf_remove(nd, i);
 	} else if (eq) {
+		(void)node_val(nd, i, &cvl);
 		if (node_leaf_setval(nd, i, v, vl))
 			return (-1);
 		/* Same length: the size is unchanged. */

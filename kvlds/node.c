@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc32c/crc32c.h"
 #include "log/log.h"
 
 #include "node.h"
@@ -234,6 +235,7 @@ node_unref(struct node *nd)
 		for (i = 0; i <= nd->n; i++)
 			node_unref(nd->kids[i].n);
 	}
+	free(nd->hidx);
 	free(nd->kids);
 	free(nd->off);
 	free(nd->arena);
@@ -572,4 +574,44 @@ node_merge(struct node *l, const uint8_t *sep, size_t seplen,
 				return (-1);
 	}
 	return (0);
+}
+
+/**
+ * node_hfind(node, key, kl, vl):
+ * Hash lookup in a frozen leaf.
+ */
+const uint8_t *
+node_hfind(struct node *nd, const uint8_t *key, size_t kl, size_t *vl)
+{
+	const uint8_t *k;
+	size_t l;
+	uint32_t h, i, sz, x;
+	int eq;
+
+	if (nd->hidx == NULL) {
+		for (sz = 8; sz < 2 * nd->n; sz *= 2)
+			continue;
+		if ((nd->hidx = calloc(sz, sizeof(uint32_t))) == NULL) {
+			i = node_lower(nd, key, kl, &eq);
+			return (eq ? node_val(nd, i, vl) : NULL);
+		}
+		nd->hmask = sz - 1;
+		for (i = 0; i < nd->n; i++) {
+			k = node_key(nd, i, &l);
+			h = crc32c_update(0, k, l) & nd->hmask;
+			while (nd->hidx[h] != 0)
+				h = (h + 1) & nd->hmask;
+			nd->hidx[h] = nd->off[i] + 1;
+		}
+	}
+	h = crc32c_update(0, key, kl) & nd->hmask;
+	while ((x = nd->hidx[h]) != 0) {
+		k = &nd->arena[x - 1];
+		if (k[0] == kl && memcmp(&k[1], key, kl) == 0) {
+			*vl = k[1 + kl];
+			return (&k[2 + kl]);
+		}
+		h = (h + 1) & nd->hmask;
+	}
+	return (NULL);
 }

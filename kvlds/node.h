@@ -60,6 +60,8 @@ struct node {
 	uint32_t alen, acap, agarb;
 	struct bt_child *kids;	/* n + 1 children (internal only) */
 	uint32_t kidcap;
+	uint32_t *hidx;		/* frozen leaves: hash -> arena offset + 1 */
+	uint32_t hmask;
 };
 
 /* node_count(): number of nodes currently allocated (all trees). */
@@ -115,12 +117,35 @@ node_val(const struct node *nd, uint32_t i, size_t *vl)
 static inline int
 node_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
-	int c = memcmp(a, b, al < bl ? al : bl);
+	size_t m = al < bl ? al : bl, i;
+	uint64_t x, y;
 
-	if (c != 0)
-		return (c);
+	/* Eight bytes at a time, as big-endian words. */
+	for (i = 0; i + 8 <= m; i += 8) {
+		memcpy(&x, &a[i], 8);
+		memcpy(&y, &b[i], 8);
+		if (x != y) {
+			x = __builtin_bswap64(x);
+			y = __builtin_bswap64(y);
+			return (x < y ? -1 : 1);
+		}
+	}
+	for (; i < m; i++)
+		if (a[i] != b[i])
+			return (a[i] < b[i] ? -1 : 1);
 	return ((al > bl) - (al < bl));
 }
+
+/*
+ * node_hfind(node, key, kl, vl):
+ * For a frozen leaf (never modified again), find ${key} through a hash
+ * index built on first use (it maps to arena offsets, so one probe
+ * touches one entry); return a pointer to the value and its length in
+ * *vl, or NULL if absent.  If the index cannot be allocated, fall back to
+ * a binary search.
+ */
+const uint8_t *node_hfind(struct node *, const uint8_t *, size_t,
+    size_t *);
 
 /*
  * node_lower(node, key, kl, eq):
