@@ -282,6 +282,10 @@ class Sweep:
         self.swept.append((n, rel, off, len(data), len(offs)))
         case = os.path.join(self.work, "case")
         for k in offs:
+            if a.max_time and time.monotonic() > self.t_end:
+                print("tornsweep: time limit reached during write %d "
+                      "(%d bytes)" % (n, len(data)), flush=True)
+                return
             shutil.rmtree(case, ignore_errors=True)
             shutil.copytree(snap, case)
             path = os.path.join(case, rel)
