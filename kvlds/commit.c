@@ -104,10 +104,11 @@ commit_start(struct commit *C)
 	C->inflight = 1;
 	C->cbs->began(C->cookie);
 
+	/* Signal after unlocking: the worker wakes to a free mutex. */
 	pthread_mutex_lock(&C->mtx);
 	C->go = 1;
-	pthread_cond_signal(&C->cv);
 	pthread_mutex_unlock(&C->mtx);
+	pthread_cond_signal(&C->cv);
 }
 
 /* The worker wrote a batch: publish it, or fail. */
