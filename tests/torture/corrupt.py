@@ -435,6 +435,9 @@ def main():
         c.run()
     except Exception as e:    # noqa: B902
         c.failures.append("driver error: %r" % (e,))
+    rep = kw.sanitizer_report(c.log)
+    if rep:
+        c.failures.append("sanitizer report in %s: %s" % (c.log, rep))
     for f in c.failures:
         print("FAIL: " + f)
     det = sum(1 for r in c.results if r[1] == "detect" and r[3])

@@ -531,6 +531,10 @@ class Checker:
         finally:
             if d.alive():
                 d.kill()
+        rep = kw.sanitizer_report(d.logpath)
+        if rep:
+            self.failures.append("sanitizer report in %s: %s" %
+                                 (d.logpath, rep))
         s = self.stats
         summary = ("crashcheck: %d rounds, %d kills, %d fault runs, %d "
                    "self-exits, %d ops, %d acks, %d uncertain, %d keys "

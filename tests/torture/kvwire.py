@@ -342,6 +342,23 @@ def wait_socket(path, timeout=20, proc=None):
     return False
 
 
+SANITIZER_RE = (r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|"
+                r"runtime error:|ERROR: ThreadSanitizer")
+
+
+def sanitizer_report(path):
+    """The first sanitizer report line in the log file ${path}, or None."""
+    import re
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                if re.search(SANITIZER_RE, line):
+                    return line.strip()
+    except OSError:
+        pass
+    return None
+
+
 def selftest():
     vec = {b"": "783bf682", b"hello world": "ca130baa",
            b"123456789": "0491fc22", bytes(12): "18eab818",

@@ -351,6 +351,9 @@ def main():
         s.failures.append(str(e))
     except Exception as e:    # noqa: B902
         s.failures.append("driver error: %r" % (e,))
+    rep = kw.sanitizer_report(s.log)
+    if rep:
+        s.failures.append("sanitizer report in %s: %s" % (s.log, rep))
     for n, rel, off, ln, no in s.swept:
         print("write %d: %s offset %d, %d bytes, %d tear offsets" %
               (n, rel, off, ln, no))
