@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kvbench/kvbench.h"
+#include "kvbench/kvbench_hist.h"
 
 #include "unit.h"
 
@@ -90,8 +91,48 @@ test_rng(void)
 		CU_ASSERT(hist[i] > 9000 && hist[i] < 11000);
 }
 
+static void
+test_hist(void)
+{
+	static struct kvbench_hist h;
+	uint64_t v, q;
+	size_t i;
+
+	/* Buckets tile the range: upper(i) + 1 == lower(i + 1). */
+	for (i = 0; i + 1 < KVBENCH_HIST_NBUCKETS; i++)
+		CU_ASSERT_EQUAL_FATAL(kvbench_hist_upper(i) + 1,
+		    kvbench_hist_lower(i + 1));
+	CU_ASSERT_EQUAL(kvbench_hist_upper(KVBENCH_HIST_NBUCKETS - 1),
+	    UINT64_MAX);
+	for (v = 1; v < ((uint64_t)1 << 40); v = v * 3 + 1) {
+		i = kvbench_hist_bucket(v);
+		CU_ASSERT(kvbench_hist_lower(i) <= v &&
+		    v <= kvbench_hist_upper(i));
+		/* Relative precision 1/32. */
+		CU_ASSERT((double)(kvbench_hist_upper(i) -
+		    kvbench_hist_lower(i)) <= (double)v / 32 + 1);
+	}
+	kvbench_hist_reset(&h);
+	CU_ASSERT_EQUAL(kvbench_hist_quantile(&h, 0.5), 0);
+	for (v = 1; v <= 100000; v++)
+		kvbench_hist_add(&h, v * 1000);
+	CU_ASSERT_EQUAL(h.count, 100000);
+	CU_ASSERT_EQUAL(h.min, 1000);
+	CU_ASSERT_EQUAL(h.max, 100000000);
+	q = kvbench_hist_quantile(&h, 0.5);
+	CU_ASSERT(q >= 50000000 && q <= 50000000 * 1.04);
+	q = kvbench_hist_quantile(&h, 0.99);
+	CU_ASSERT(q >= 99000000 && q <= 100000000);
+	CU_ASSERT_EQUAL(kvbench_hist_quantile(&h, 1.0), 100000000);
+	/* A single huge outlier is the max but not the p99. */
+	kvbench_hist_add(&h, 5000000000ULL);
+	CU_ASSERT_EQUAL(kvbench_hist_quantile(&h, 1.0), 5000000000ULL);
+	CU_ASSERT(kvbench_hist_quantile(&h, 0.99) <= 100000000 * 1.04);
+}
+
 UNIT_MAIN("mkpairs",
     { "X=0,Y=0 vector", test_vector },
     { "stream order and contents", test_stream },
     { "median", test_median },
-    { "rng", test_rng })
+    { "rng", test_rng },
+    { "latency histogram", test_hist })
