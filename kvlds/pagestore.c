@@ -528,10 +528,30 @@ pagestore_open(const char *dir, size_t pagesize, struct page_commit *c)
 			goto err1;
 	}
 
-	/* Anything after the newest commit is a torn tail. */
 	seg = SEG(c->bend);
 	if ((sz = segsize_of(ps, seg)) == -1)
 		goto err1;
+	if (sz < (off_t)OFF(c->bend)) {
+		warn0("%s: the log ends before the end of commit %llu; the "
+		    "store is damaged", dir, (unsigned long long)c->seq);
+		goto err1;
+	}
+
+	/*
+	 * A damaged slot may have held the newest commit.  If so, its batch
+	 * follows the commit we found; if that batch did not check out, the
+	 * newest acknowledged commit is lost in both copies: refuse.
+	 */
+	if (damaged && r == 0 && (sz > (off_t)OFF(c->bend) ||
+	    segsize_of(ps, seg + 1) > 0)) {
+		warn0("%s: a checkpoint slot is damaged and the log after "
+		    "commit %llu holds no valid commit; the newest commit is "
+		    "damaged in both copies, refusing to open", dir,
+		    (unsigned long long)c->seq);
+		goto err1;
+	}
+
+	/* Anything after the newest commit is a torn tail. */
 	if (sz > (off_t)OFF(c->bend)) {
 		warn0("%s: discarding %lld bytes of torn tail after commit "
 		    "%llu", dir, (long long)(sz - OFF(c->bend)),

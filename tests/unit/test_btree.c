@@ -845,9 +845,15 @@ test_checkpoint_slot(void)
 		CU_ASSERT_FATAL((bt = openbt(2048)) != NULL);
 		CU_ASSERT(getn(bt, 299 + 100 * slot) == 0);
 		btree_close(bt);
+		/* The newest slot and the log's copy damaged: refused. */
+		newdir();
+		CU_ASSERT_FATAL((bt = fill(2048, 300 + 100 * slot)) != NULL);
+		btree_close(bt);
+		flipbit("checkpoint", (off_t)(((4 + slot) % 2) * 4096 + 30));
+		flipbit("seg-00000001", fsize("seg-00000001") - 30);
+		CU_ASSERT(openbt(2048) == NULL);
 		/* Both slots damaged: refused. */
-		flipbit("checkpoint", 30);
-		flipbit("checkpoint", 4096 + 30);
+		flipbit("checkpoint", (off_t)(((5 + slot) % 2) * 4096 + 30));
 		CU_ASSERT(openbt(2048) == NULL);
 	}
 }
