@@ -248,10 +248,19 @@ class Sweep:
         # of different lengths.
         pick = sorted(self.rng.sample(writes, min(a.writes, len(writes))))
         if a.every:
+            # One write of each file first (the log's batches, the
+            # checkpoint's slots), then others at random.
             small = [w for w in writes if w[3] <= a.every]
             big = [w for w in writes if w[3] > a.every]
-            pick = sorted(self.rng.sample(small, min(a.writes, len(small))) +
-                          self.rng.sample(big, min(2, len(big))))
+            self.rng.shuffle(small)
+            pick, seen = [], set()
+            for w in small:
+                if w[1] not in seen:
+                    seen.add(w[1])
+                    pick.append(w)
+            rest = [w for w in small if w not in pick]
+            pick = (pick + rest)[:max(a.writes, len(seen))]
+            pick = sorted(pick + self.rng.sample(big, min(2, len(big))))
         for n, rel, off, ln in pick:
             if a.max_time and time.monotonic() > self.t_end:
                 break
@@ -279,7 +288,8 @@ class Sweep:
             data = f.read()
         rel, off = hdr[0].decode(), int(hdr[1])
         offs = self.offsets(len(data))
-        self.swept.append((n, rel, off, len(data), len(offs)))
+        ent = [n, rel, off, len(data), len(offs), 0]
+        self.swept.append(ent)
         case = os.path.join(self.work, "case")
         for k in offs:
             if a.max_time and time.monotonic() > self.t_end:
@@ -295,6 +305,7 @@ class Sweep:
             label = "write %d (%s @%d, %d bytes) torn at %d" % (
                 n, rel, off, len(data), k)
             self.cases += 1
+            ent[5] += 1
             p = self.start(case)
             if p is None:
                 self.failures.append("%s: kvlds did not start: %s" %
@@ -354,9 +365,10 @@ def main():
     rep = kw.sanitizer_report(s.log)
     if rep:
         s.failures.append("sanitizer report in %s: %s" % (s.log, rep))
-    for n, rel, off, ln, no in s.swept:
-        print("write %d: %s offset %d, %d bytes, %d tear offsets" %
-              (n, rel, off, ln, no))
+    for n, rel, off, ln, no, done in s.swept:
+        print("write %d: %s offset %d, %d bytes, %d tear offsets%s" %
+              (n, rel, off, ln, done, "" if done == no else
+               " (of %d planned: time limit)" % no))
     for f in s.failures[:10]:
         print("FAIL: " + f)
     print("tornsweep: %d cases, %d recovered, %d failed, %d writes swept"
