@@ -67,6 +67,7 @@ struct conn {
 	int blocked;			/* Output over the high water. */
 	int eof;			/* Peer closed; draining. */
 	int dead;			/* Closed; freed when refs == 0. */
+	struct conn *nextdead;		/* In D->graveyard. */
 };
 
 struct dispatch {
@@ -98,6 +99,7 @@ struct dispatch {
 	size_t nopen;			/* Responses held in the open batch. */
 
 	struct cvec dirty;		/* Connections with output to write. */
+	struct conn *graveyard;		/* Closed during this turn. */
 	uint8_t *rbuf;
 	struct kvproto_range *range;
 
@@ -733,8 +735,8 @@ release_idle(struct dispatch *D)
 
 /*
  * Close ${c}: stop its events and close its socket; ${why}, if not NULL,
- * is logged (rate-limited).  The structure lives on while lists refer to
- * it.
+ * is logged (rate-limited).  The structure lives on until the end of the
+ * turn and while lists refer to it.
  */
 static void
 conn_close(struct conn *c, const char *why)
@@ -761,8 +763,13 @@ conn_close(struct conn *c, const char *why)
 	last->idx = c->idx;
 	D->conns.v[c->idx] = last;
 
-	if (c->refs == 0)
-		free(c);
+	/*
+	 * Callers up the stack may still hold ${c}: it is freed at the end
+	 * of the turn (dispatch_reap), once no list refers to it either.
+	 */
+	c->refs++;
+	c->nextdead = D->graveyard;
+	D->graveyard = c;
 
 	if (D->opts.once && !D->closed_one) {
 		D->closed_one = 1;
@@ -1035,6 +1042,18 @@ err:
 	return (NULL);
 }
 
+/* End of a turn: drop the references of the connections closed in it. */
+static void
+dispatch_reap(struct dispatch *D)
+{
+	struct conn *c;
+
+	while ((c = D->graveyard) != NULL) {
+		D->graveyard = c->nextdead;
+		conn_unref(c);
+	}
+}
+
 /**
  * dispatch_run(D):
  * Run the event loop until the dispatcher has shut down.  Return 0 after a
@@ -1060,6 +1079,7 @@ dispatch_run(struct dispatch *D)
 		release_idle(D);
 		if (D->dirty.n > 0)
 			dispatch_flush(D);
+		dispatch_reap(D);
 		if (D->shutting && shutdown_done(D))
 			return (0);
 
@@ -1107,6 +1127,7 @@ dispatch_free(struct dispatch *D)
 	while (D->conns.n > 0)
 		conn_close(D->conns.v[D->conns.n - 1], NULL);
 	free(D->conns.v);
+	dispatch_reap(D);
 
 	for (i = 0; i < D->nl; i++) {
 		if (D->lev[i] != NULL)
