@@ -103,9 +103,10 @@ int sock_spec_is_unix(const char *);
  * connect before) and then chmod'ed.  An existing file at the path is
  * replaced only if it is a stale socket (connecting to it is refused);
  * if it is not a socket (errno EEXIST) or a live server accepts on it
- * (errno EADDRINUSE), fail.  The socket file is not removed
- * when the socket is closed: the caller unlinks sock_addr_unix_path() at
- * exit if it wants.
+ * (errno EADDRINUSE), fail.  Because the umask is process-wide, listen
+ * on Unix sockets before starting threads that create files.  The socket
+ * file is not removed when the socket is closed: the caller unlinks
+ * sock_addr_unix_path() at exit if it wants.
  */
 int sock_listen(const struct sock_addr *, int);
 
