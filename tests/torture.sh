@@ -69,23 +69,31 @@ if [ ! -x "$KVLDS" ]; then
 fi
 
 if want crash; then
-	n1=$((KILLS * 3 / 4)); n2=$((KILLS - n1))
+	# 1 round in 10 of the first run ends with SIGTERM instead.
+	n1=$((KILLS * 3 / 4 + KILLS / 10 + 1)); n2=$((KILLS / 8)); n3=$((KILLS / 8))
 	run crash "$W/crash1.log" python3 "$TD/crashcheck.py" \
 	    --kvlds "$KVLDS" --workdir "$W/crash1" --rounds "$n1" \
-	    --conns 16 --keys 64 --kill-max 1.0
+	    --conns 16 --keys 64 --kill-max 1.0 --term-every 10 \
+	    --startkill-every 7
 	run crash "$W/crash2.log" python3 "$TD/crashcheck.py" \
 	    --kvlds "$KVLDS" --workdir "$W/crash2" --kvlds-args "-b 1024" \
 	    --rounds "$n2" --conns 32 --keys 100 --kill-max 1.5
-	k=0 l=0 f=0 a=0
-	for x in 1 2; do
+	run crash "$W/crash3.log" python3 "$TD/crashcheck.py" \
+	    --kvlds "$KVLDS" --workdir "$W/crash3" \
+	    --kvlds-args "-b 2048 -w 0.003 -g 100" --rounds "$n3" --conns 64 \
+	    --keys 32 --depth 4 --kill-max 1.5
+	k=0 l=0 f=0 a=0 t=0 sk=0
+	for x in 1 2 3; do
 		s=$(grep '^crashcheck: [0-9]* rounds' "$W/crash$x.log" | tail -n 1)
-		k=$((k + $(echo "$s" | sed -n 's/.* \([0-9]*\) kills.*/\1/p' | grep . || echo 0)))
+		k=$((k + $(echo "$s" | sed -n 's/^crashcheck: [0-9]* rounds, \([0-9]*\) kills,.*/\1/p' | grep . || echo 0)))
+		t=$((t + $(echo "$s" | sed -n 's/.* \([0-9]*\) SIGTERMs under load.*/\1/p' | grep . || echo 0)))
+		sk=$((sk + $(echo "$s" | sed -n 's/.* \([0-9]*\) kills during start-up.*/\1/p' | grep . || echo 0)))
 		a=$((a + $(echo "$s" | sed -n 's/.* \([0-9]*\) acks.*/\1/p' | grep . || echo 0)))
 		l=$((l + $(echo "$s" | sed -n 's/.*lost acknowledged writes: \([0-9]*\).*/\1/p' | grep . || echo 0)))
 		f=$((f + $(echo "$s" | sed -n 's/.*failures: \([0-9]*\).*/\1/p' | grep . || echo 1)))
 	done
 	[ "$f" = 0 ] && r=PASS || r=FAIL
-	row crash "$r" "kills survived $k (target $KILLS), acknowledgements checked $a, lost acknowledged writes $l, failures $f"
+	row crash "$r" "kill -9 survived $k (target $KILLS), plus $sk kills during start-up and $t SIGTERMs under load; acknowledgements checked $a, lost acknowledged writes $l, failures $f"
 fi
 
 if want power; then

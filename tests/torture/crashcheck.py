@@ -93,6 +93,16 @@ class Daemon:
             return False
         return True
 
+    def start_nowait(self):
+        cmd = [self.args.kvlds, "-s", self.sock, "-d", self.datadir, "-F"]
+        cmd += self.args.kvlds_args.split()
+        with open(self.logpath, "a") as lf:
+            lf.write("=== start %d (to be killed at once): %s\n" %
+                     (self.starts, " ".join(cmd)))
+            lf.flush()
+            self.proc = subprocess.Popen(cmd, stdout=lf, stderr=lf)
+        self.starts += 1
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -152,7 +162,7 @@ class Checker:
         self.ctr_acked = [0] * NCOUNTERS   # highest acknowledged value
         self.ctr_maybe = [0] * NCOUNTERS   # highest value possibly written
         self.ctr_seen = [0] * NCOUNTERS
-        self.stats = dict(acks=0, ops=0, uncertain=0, rounds=0, kills=0,
+        self.stats = dict(terms=0, startkills=0, acks=0, ops=0, uncertain=0, rounds=0, kills=0,
                           faults=0, selfexits=0, verified_keys=0,
                           range_pairs=0, gets=0, cas_fail=0)
         self.failures = []
@@ -167,7 +177,7 @@ class Checker:
         return v[:self.maxv]
 
     # ---------------------------------------------------------- load
-    def load(self, daemon, duration, fault_env):
+    def load(self, daemon, duration, fault_env, term=False):
         """Run the workload until the daemon dies or ${duration} passes
         (then kill -9 it).  Returns a description of how it ended."""
         loop = kw.Loop()
@@ -350,6 +360,15 @@ class Checker:
                                   "injected I/O error (%s)" %
                                   (a.fault_exit_timeout,
                                    fault_env["FAULTINJ_MODE"]))
+                if term:
+                    # SIGTERM under load: finish the batch, exit 0.
+                    rc = daemon.term()
+                    self.stats["terms"] += 1
+                    how = "SIGTERM after %.2fs, exit %s" % (now - t0, rc)
+                    if rc != 0:
+                        fails.append("SIGTERM under load: kvlds exited %s"
+                                     % rc)
+                    break
                 daemon.kill()
                 self.stats["kills"] += 1
                 how = "killed after %.2fs" % (now - t0)
@@ -536,11 +555,13 @@ class Checker:
             self.failures.append("sanitizer report in %s: %s" %
                                  (d.logpath, rep))
         s = self.stats
-        summary = ("crashcheck: %d rounds, %d kills, %d fault runs, %d "
+        summary = ("crashcheck: %d rounds, %d kills, %d SIGTERMs under "
+                   "load, %d kills during start-up, %d fault runs, %d "
                    "self-exits, %d ops, %d acks, %d uncertain, %d keys "
                    "verified, %d RANGE pairs, lost acknowledged writes: %d, "
                    "failures: %d" %
-                   (s["rounds"], s["kills"], s["faults"], s["selfexits"],
+                   (s["rounds"], s["kills"], s["terms"], s["startkills"],
+                    s["faults"], s["selfexits"],
                     s["ops"], s["acks"], s["uncertain"], s["verified_keys"],
                     s["range_pairs"], self.lost(), len(self.failures)))
         for f in self.failures[:30]:
@@ -581,12 +602,21 @@ class Checker:
                     continue
                 self.stats["faults"] += 1
             elif not d.alive():
+                if a.startkill_every and rnd % a.startkill_every == \
+                        a.startkill_every - 1:
+                    # Crash during recovery / start-up, then start again.
+                    d.start_nowait()
+                    time.sleep(self.rng.uniform(0, 0.03))
+                    d.kill()
+                    self.stats["startkills"] += 1
                 if not d.start():
                     raise Failure("round %d: kvlds did not restart after "
                                   "the crash: %s" % (rnd, d.logtail()))
                 self.verify(d, "round %d" % rnd)
             dur = self.rng.uniform(a.kill_min, a.kill_max)
-            how = self.load(d, dur, env)
+            term = (not env and a.term_every and
+                    rnd % a.term_every == a.term_every - 1)
+            how = self.load(d, dur, env, term)
             if env and env["FAULTINJ_MODE"] in ("eio", "enospc") and \
                     how.startswith("exited"):
                 rc = d.last_rc
@@ -673,6 +703,12 @@ def main():
                    help="path of faultinj.so (for --faults)")
     p.add_argument("--fault-at-max", type=int, default=200)
     p.add_argument("--fault-exit-timeout", type=int, default=15)
+    p.add_argument("--term-every", type=int, default=0,
+                   help="every Nth round ends with SIGTERM under load "
+                   "(must exit 0) instead of kill -9")
+    p.add_argument("--startkill-every", type=int, default=0,
+                   help="every Nth restart is first killed within 30 ms "
+                   "of starting (a crash during recovery)")
     p.add_argument("--sabotage", action="store_true",
                    help="damage the store after each crash (must fail)")
     p.add_argument("-v", "--verbose", action="store_true")
