@@ -174,8 +174,9 @@ daemon_pidfile_write(const char *path)
 		warnp("strdup");
 		goto err0;
 	}
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1) {
+	/* Never follow a symlink planted where root writes the file. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1) {
 		warnp("open %s", path);
 		goto err1;
 	}

@@ -49,9 +49,11 @@ int daemon_ready(void);
 /**
  * daemon_pidfile_write(path):
  * Write the process id and a newline to ${path} (created mode 0644,
- * replaced if it exists) and arrange, with atexit(3), for the file to be
- * removed when this process exits normally (not in forked children).
- * Return 0, or -1 on error (printed).
+ * replaced if it exists; a symbolic link there is refused) and arrange,
+ * with atexit(3), for the file to be removed when this process exits
+ * normally (not in forked children).  If privileges are dropped later and
+ * the new user may not write the directory, the removal at exit fails
+ * with a warning.  Return 0, or -1 on error (printed).
  */
 int daemon_pidfile_write(const char *);
 

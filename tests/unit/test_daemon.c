@@ -102,6 +102,20 @@ test_pidfile(void)
 	CU_ASSERT_EQUAL(stat(path, &st), -1);
 	daemon_pidfile_remove();
 
+	/* A symbolic link at the path is refused, its target untouched. */
+	{
+		char target[160];
+		struct stat lst;
+
+		snprintf(target, sizeof(target), "%s/target", tmpdir);
+		CU_ASSERT_EQUAL(symlink(target, path), 0);
+		CU_ASSERT_EQUAL(daemon_pidfile_write(path), -1);
+		CU_ASSERT_EQUAL(stat(target, &st), -1);
+		CU_ASSERT_EQUAL(lstat(path, &lst), 0);
+		CU_ASSERT(S_ISLNK(lst.st_mode));
+		unlink(path);
+	}
+
 	/* Unwritable location. */
 	snprintf(path, sizeof(path), "%s/nodir/test.pid", tmpdir);
 	CU_ASSERT_EQUAL(daemon_pidfile_write(path), -1);
