@@ -1,3 +1,5 @@
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -16,6 +18,8 @@
 #include "parse/parse.h"
 
 #include "kvbench.h"
+
+#define HUGEPAGE	((size_t)2 << 20)
 
 static void
 be64enc(uint8_t *p, uint64_t x)
@@ -78,16 +82,23 @@ kvbench_pairs(uint64_t n)
 {
 	uint8_t *pairs;
 	uint64_t x, i;
-	size_t ny;
+	size_t ny, len;
 
 	if ((n == 0) || (n > SIZE_MAX / KVBENCH_PAIRLEN)) {
 		warn0("bad number of pairs: %ju", (uintmax_t)n);
 		return (NULL);
 	}
-	if ((pairs = malloc(n * KVBENCH_PAIRLEN)) == NULL) {
-		warnp("malloc");
+	/*
+	 * Random lookups into a table of tens of megabytes miss the TLB on
+	 * every request with 4 kB pages: ask for transparent huge pages.
+	 */
+	len = n * KVBENCH_PAIRLEN;
+	len = (len + HUGEPAGE - 1) / HUGEPAGE * HUGEPAGE;
+	if ((pairs = aligned_alloc(HUGEPAGE, len)) == NULL) {
+		warnp("aligned_alloc");
 		return (NULL);
 	}
+	(void)madvise(pairs, len, MADV_HUGEPAGE);
 	for (x = 0, i = 0; i < n; x++) {
 		ny = (n - i > KVBENCH_BLOCK) ? KVBENCH_BLOCK : (size_t)(n - i);
 		kvbench_block(x, ny, pairs + i * KVBENCH_PAIRLEN);

@@ -69,6 +69,9 @@ issue(struct state *S)
 	if (S->pos == HOT)
 		shuffle(S);
 	i = S->first + S->perm[S->pos++];
+	if (S->pos < HOT)
+		__builtin_prefetch(S->pairs + (S->first + S->perm[S->pos]) *
+		    KVBENCH_PAIRLEN);
 	return (kvclient_get(S->K, S->pairs + i * KVBENCH_PAIRLEN,
 	    KVBENCH_KEYLEN, getcb, S));
 }

@@ -36,6 +36,8 @@
 #define RANGE_CAP	65536
 
 static struct kvproto_range *range;
+static const uint8_t *range_rec;
+static size_t range_len, range_cap;
 static int absent;
 static uint8_t fixed[40];
 
@@ -52,7 +54,7 @@ answer(struct evbuffer *out, uint64_t id, const uint8_t *rec, size_t len)
 	struct kvproto_req q;
 	uint8_t buf[KVPROTO_RESP_MAXLEN];
 	const uint8_t *r = buf;
-	size_t rlen, i;
+	size_t rlen, i, cap;
 
 	if (kvproto_req_parse(rec, len, KVPROTO_MAXKV, KVPROTO_MAXKV, &q))
 		return (-1);
@@ -65,14 +67,21 @@ answer(struct evbuffer *out, uint64_t id, const uint8_t *rec, size_t len)
 		    sizeof(fixed));
 		break;
 	case KVPROTO_RANGE:
-		kvproto_range_reset(range, (q.maxbytes < RANGE_CAP) ?
-		    q.maxbytes : RANGE_CAP);
-		for (i = 0; i < RANGE_CAP; i++)
-			if (kvproto_range_add(range, fixed, sizeof(fixed),
-			    fixed, sizeof(fixed)))
-				break;
-		if (kvproto_range_finish(range, NULL, 0, &r, &rlen))
-			return (-1);
+		/* The answer depends only on the budget: build it once. */
+		cap = (q.maxbytes < RANGE_CAP) ? q.maxbytes : RANGE_CAP;
+		if (cap != range_cap || range_rec == NULL) {
+			kvproto_range_reset(range, cap);
+			for (i = 0; i < RANGE_CAP; i++)
+				if (kvproto_range_add(range, fixed,
+				    sizeof(fixed), fixed, sizeof(fixed)))
+					break;
+			if (kvproto_range_finish(range, NULL, 0, &range_rec,
+			    &range_len))
+				return (-1);
+			range_cap = cap;
+		}
+		r = range_rec;
+		rlen = range_len;
 		break;
 	default:
 		rlen = kvproto_resp_status(buf, 0);

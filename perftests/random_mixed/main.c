@@ -21,6 +21,7 @@ struct state {
 	struct kvbench_rng rng;
 	uint8_t *pairs;
 	uint64_t n;
+	uint64_t nexti;		/* The key after this one, prefetched. */
 	uint64_t nissued;
 	int failed;
 };
@@ -60,8 +61,10 @@ setcb(void *cookie, int status)
 static int
 issue(struct state *S)
 {
-	uint64_t i = kvbench_rng_below(&S->rng, S->n);
-	const uint8_t *pair = S->pairs + i * KVBENCH_PAIRLEN;
+	const uint8_t *pair = S->pairs + S->nexti * KVBENCH_PAIRLEN;
+
+	S->nexti = kvbench_rng_below(&S->rng, S->n);
+	__builtin_prefetch(S->pairs + S->nexti * KVBENCH_PAIRLEN);
 
 	if ((S->nissued++ & 1) == 0)
 		return (kvclient_get(S->K, pair, KVBENCH_KEYLEN, getcb, S));
@@ -83,6 +86,7 @@ main(int argc, char *argv[])
 	S.n = o.n;
 	if ((S.pairs = kvbench_pairs(o.n)) == NULL)
 		exit(1);
+	S.nexti = kvbench_rng_below(&S.rng, S.n);
 	if ((base = event_base_new()) == NULL) {
 		warn0("event_base_new failed");
 		exit(1);

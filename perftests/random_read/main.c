@@ -19,6 +19,7 @@ struct state {
 	struct kvbench_rng rng;
 	uint8_t *pairs;
 	uint64_t n;
+	uint64_t nexti;		/* The key after this one, prefetched. */
 	int failed;
 };
 
@@ -44,7 +45,10 @@ getcb(void *cookie, int status, const uint8_t *v, size_t vl)
 static int
 issue(struct state *S)
 {
-	uint64_t i = kvbench_rng_below(&S->rng, S->n);
+	uint64_t i = S->nexti;
+
+	S->nexti = kvbench_rng_below(&S->rng, S->n);
+	__builtin_prefetch(S->pairs + S->nexti * KVBENCH_PAIRLEN);
 
 	return (kvclient_get(S->K, S->pairs + i * KVBENCH_PAIRLEN,
 	    KVBENCH_KEYLEN, getcb, S));
@@ -64,6 +68,7 @@ main(int argc, char *argv[])
 	S.n = o.n;
 	if ((S.pairs = kvbench_pairs(o.n)) == NULL)
 		exit(1);
+	S.nexti = kvbench_rng_below(&S.rng, S.n);
 	if ((base = event_base_new()) == NULL) {
 		warn0("event_base_new failed");
 		exit(1);
