@@ -1,0 +1,212 @@
+/*
+ * kvlds-undump: load a file written by kvlds-dump into a running kvlds
+ * store.  The whole file is checked (format and SHA-256) before the first
+ * pair is sent; the work is in load.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keyfile/keyfile.h"
+#include "kvclient/kvclient.h"
+#include "log/log.h"
+#include "parse/parse.h"
+
+#include "kvlds/kvlds-dump/conn.h"
+#include "kvlds/kvlds-dump/progress.h"
+
+#include "load.h"
+
+/* Default and largest number of SET requests in flight. */
+#define WINDOW_DEFAULT	4096
+#define WINDOW_MAX	65536
+
+static void
+usage(FILE *f)
+{
+
+	fprintf(f,
+	    "usage: kvlds-undump -t ADDRESS [-K KEYFILE] [--passphrase "
+	    "M:ARG] [-f]\n"
+	    "                    [-w WINDOW] [-q | -p] FILE | -\n"
+	    "\n"
+	    "Check the kvlds-dump file FILE (or standard input) and store "
+	    "its pairs\n"
+	    "into the kvlds store at ADDRESS.\n"
+	    "\n"
+	    "  -t ADDRESS         Unix socket path, host:port or "
+	    "[v6]:port\n"
+	    "  -K KEYFILE         key of an encrypted endpoint\n"
+	    "  -f, --force        load even if the store is not empty\n"
+	    "  -w, --window N     SET requests in flight at most "
+	    "(default %d)\n"
+	    "  -q, --quiet        no progress bar\n"
+	    "  -p, --progress     progress bar even if stderr is not a "
+	    "terminal\n"
+	    "%s"
+	    "  -h, --help         print this help\n",
+	    WINDOW_DEFAULT, keyfile_opts_usage);
+}
+
+/* Copy standard input into an anonymous temporary file; return it. */
+static FILE *
+spool_stdin(void)
+{
+	char buf[65536];
+	FILE *f;
+	size_t n;
+
+	if ((f = tmpfile()) == NULL) {
+		warnp("tmpfile");
+		return (NULL);
+	}
+	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+		if (fwrite(buf, 1, n, f) != n) {
+			warnp("temporary file");
+			goto err;
+		}
+	}
+	if (ferror(stdin)) {
+		warnp("standard input");
+		goto err;
+	}
+	if (fflush(f)) {
+		warnp("temporary file");
+		goto err;
+	}
+	rewind(f);
+	return (f);
+
+err:
+	fclose(f);
+	return (NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "passphrase", required_argument, NULL, 'P' },
+		{ "max-memory", required_argument, NULL, 'M' },
+		{ "max-time", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct keyfile_opts kopts = { NULL, 0, 0 };
+	const char *addr = NULL, *keypath = NULL, *path;
+	struct load_stats st;
+	struct progress *P;
+	struct kvclient *K;
+	FILE *f;
+	int ch, bar, force = 0, window = WINDOW_DEFAULT, e;
+
+	log_init(argv[0]);
+	bar = isatty(2);
+	while ((ch = getopt_long(argc, argv, "t:K:fw:qph", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			addr = optarg;
+			break;
+		case 'K':
+			keypath = optarg;
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'w':
+			if (parse_int(optarg, 1, WINDOW_MAX, &window)) {
+				warnp("-w %s (1 to %d)", optarg, WINDOW_MAX);
+				exit(1);
+			}
+			break;
+		case 'q':
+			bar = 0;
+			break;
+		case 'p':
+			bar = 1;
+			break;
+		case 'P':
+			if (keyfile_option(&kopts, "passphrase", optarg) != 1)
+				exit(1);
+			break;
+		case 'M':
+			if (keyfile_option(&kopts, "max-memory", optarg) != 1)
+				exit(1);
+			break;
+		case 'T':
+			if (keyfile_option(&kopts, "max-time", optarg) != 1)
+				exit(1);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(1);
+		}
+	}
+	if ((addr == NULL) || (argc - optind != 1)) {
+		usage(stderr);
+		exit(1);
+	}
+	path = argv[optind];
+
+	/* Check the whole file before touching the store. */
+	if (strcmp(path, "-") == 0) {
+		path = "standard input";
+		if ((f = spool_stdin()) == NULL)
+			exit(1);
+	} else if ((f = fopen(path, "r")) == NULL) {
+		warnp("%s", path);
+		exit(1);
+	}
+	if (load_verify(f, path, &st)) {
+		warn0("%s: refused; nothing was loaded", path);
+		goto err0;
+	}
+
+	if ((K = conn_open(addr, keypath, &kopts)) == NULL)
+		goto err0;
+	if ((st.maxkey > kvclient_maxkey(K)) ||
+	    (st.maxval > kvclient_maxval(K))) {
+		warn0("%s: holds keys of up to %zu bytes and values of up to "
+		    "%zu, over the server's limits (%zu, %zu)", path,
+		    st.maxkey, st.maxval, kvclient_maxkey(K),
+		    kvclient_maxval(K));
+		goto err1;
+	}
+	if (!force) {
+		if ((e = load_isempty(K)) < 0)
+			goto err1;
+		if (e == 0) {
+			warn0("the store is not empty (use -f to load "
+			    "anyway)");
+			goto err1;
+		}
+	}
+	if ((P = progress_new("undump", bar)) == NULL)
+		goto err1;
+	if (load_run(K, f, path, &st, (size_t)window, P))
+		goto err2;
+
+	progress_free(P);
+	kvclient_free(K);
+	fclose(f);
+	exit(0);
+
+err2:
+	progress_free(P);
+err1:
+	kvclient_free(K);
+err0:
+	fclose(f);
+	exit(1);
+}
