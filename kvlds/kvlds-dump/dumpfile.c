@@ -274,6 +274,7 @@ dumpfile_ropen(FILE *f, const char *name, struct dumpfile_info *info)
 	struct dumpfile_r *r;
 	uint8_t hdr[DUMPFILE_HDRLEN];
 	uint32_t version;
+	size_t n;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		warnp("calloc");
@@ -283,12 +284,26 @@ dumpfile_ropen(FILE *f, const char *name, struct dumpfile_info *info)
 	r->name = name;
 	if ((r->md = md_new()) == NULL)
 		goto err1;
-	if (rd(r, hdr, sizeof(hdr), 1))
+	/* Tell a foreign file from a truncated dump: magic first. */
+	n = fread(hdr, 1, sizeof(hdr), f);
+	if (ferror(f)) {
+		warnp("%s: read", name);
 		goto err2;
-	if (memcmp(hdr, magic, sizeof(magic)) != 0) {
+	}
+	if (memcmp(hdr, magic, (n < sizeof(magic)) ? n : sizeof(magic)) ||
+	    (n == 0)) {
 		warn0("%s: not a kvlds dump file", name);
 		goto err2;
 	}
+	if (n < sizeof(hdr)) {
+		warn0("%s: corrupt dump file: truncated header", name);
+		goto err2;
+	}
+	if (EVP_DigestUpdate(r->md, hdr, sizeof(hdr)) != 1) {
+		warn0("EVP_DigestUpdate failed");
+		goto err2;
+	}
+	r->bytes = sizeof(hdr);
 	if ((version = be32dec(&hdr[8])) != DUMPFILE_VERSION) {
 		warn0("%s: dump format version %u (this program reads %u)",
 		    name, (unsigned int)version, DUMPFILE_VERSION);
