@@ -16,8 +16,14 @@
  *
  *   count     (default; also when FAULTINJ_AT is unset) nothing.
  *   eio       the call fails with EIO, and so does every later counted
- *             call of the same class (a failed fsync keeps failing: the
- *             page cache is presumed lost), unless FAULTINJ_ONCE=1.
+ *             call of the same class (a failed fsync keeps failing),
+ *             unless FAULTINJ_ONCE=1.  A failed fsync/fdatasync also
+ *             loses the file's writes since its last good sync (they are
+ *             undone), as Linux does when write-back fails: the dirty
+ *             pages are dropped and a later fsync may even succeed.  So a
+ *             daemon that acknowledges after a failed fsync, or retries
+ *             it, loses acknowledged data, which the checkers then see.
+ *             FAULTINJ_KEEP=1 keeps the data instead.
  *   enospc    the same with ENOSPC.
  *   powerloss every write made to a tracked file since that file's last
  *             completed fsync/fdatasync is undone (old bytes put back,
@@ -130,6 +136,7 @@ static int mode = M_COUNT;
 static unsigned long long at;	/* 0 = never */
 static int counted[C_N];
 static int failonce;
+static int keepdata;
 static long long tornlen = -1;
 static unsigned long long seed = 1;
 static const char *snapdir;
@@ -215,6 +222,8 @@ init(void)
 		at = strtoull(s, NULL, 10);
 	if ((s = getenv("FAULTINJ_ONCE")) != NULL)
 		failonce = (strcmp(s, "1") == 0);
+	if ((s = getenv("FAULTINJ_KEEP")) != NULL)
+		keepdata = (strcmp(s, "1") == 0);
 	if ((s = getenv("FAULTINJ_TORN")) != NULL)
 		tornlen = strtoll(s, NULL, 10);
 	if ((s = getenv("FAULTINJ_SEED")) != NULL)
@@ -539,6 +548,22 @@ crash(const struct finfo *f, const void *buf, size_t len, off_t off)
 	die();
 }
 
+static void synced(const struct finfo *, uint64_t);
+
+/* A failed sync of ${f}: its unsynced writes are lost (undone). */
+static void
+lose(const struct finfo *f)
+{
+	size_t i;
+
+	if (keepdata || f == NULL)
+		return;
+	for (i = nchg; i > 0; i--)
+		if (chg[i - 1].f == f)
+			undo(&chg[i - 1]);
+	synced(f, UINT64_MAX);
+}
+
 /*
  * Count a tracked call of class ${c}; return 0 to perform it, or -1 with
  * errno set to fail it.  May not return (power-loss modes).  Called with
@@ -555,6 +580,8 @@ account(int c, const struct finfo *f, const void *buf, size_t len, off_t off,
 		n = ++ncounted;
 	*np = n;
 	if (failing[c] && (mode == M_EIO || mode == M_ENOSPC)) {
+		if (c == C_SYNC)
+			lose(f);
 		errno = (mode == M_EIO) ? EIO : ENOSPC;
 		return (-1);
 	}
@@ -565,6 +592,8 @@ account(int c, const struct finfo *f, const void *buf, size_t len, off_t off,
 	case M_ENOSPC:
 		if (!failonce)
 			failing[c] = 1;
+		if (c == C_SYNC)
+			lose(f);
 		errno = (mode == M_EIO) ? EIO : ENOSPC;
 		return (-1);
 	case M_POWERLOSS:
@@ -584,7 +613,10 @@ record(struct finfo *f, int trunc, off_t off, off_t oldsize, off_t newsize,
 	struct change *c;
 	ssize_t n;
 
-	if (mode != M_POWERLOSS && mode != M_REORDER)
+	if (mode != M_POWERLOSS && mode != M_REORDER && mode != M_EIO &&
+	    mode != M_ENOSPC)
+		return;
+	if ((mode == M_EIO || mode == M_ENOSPC) && (keepdata || !counted[C_SYNC]))
 		return;
 	if (nchg == achg) {
 		size_t na = achg ? achg * 2 : 256;
