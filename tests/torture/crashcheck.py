@@ -154,9 +154,13 @@ class Checker:
         self.seq = 0
         self.keys = []          # per connection: list of Key
         for i in range(args.conns):
+            # Key lengths vary; every fifth key is long (deep, narrow
+            # pages); connection 0 also owns the empty key.
             self.keys.append([Key(b"k%03d-%04d" % (i, j) +
-                                  b"." * ((j * 7 + i) % 41))
+                                  b"." * ((j * 7 + i) % 41 if j % 5 else
+                                          200 + (j + i) % 46))
                               for j in range(args.keys)])
+        self.keys[0].append(Key(b""))
         self.allkeys = {k.name: k for ks in self.keys for k in ks}
         self.ctr_names = [b"ctr-%d" % m for m in range(NCOUNTERS)]
         self.ctr_acked = [0] * NCOUNTERS   # highest acknowledged value
@@ -172,6 +176,8 @@ class Checker:
     # ---------------------------------------------------------- values
     def newval(self, key):
         self.seq += 1
+        if self.rng.random() < 0.02:
+            return b""
         pad = self.rng.randrange(0, self.a.maxpad + 1)
         v = key.name[:12] + b":%d:" % self.seq + b"v" * pad
         return v[:self.maxv]
@@ -689,7 +695,7 @@ def main():
     p.add_argument("--keys", type=int, default=64, help="keys per conn")
     p.add_argument("--depth", type=int, default=8,
                    help="requests in flight per connection")
-    p.add_argument("--maxpad", type=int, default=120)
+    p.add_argument("--maxpad", type=int, default=200)
     p.add_argument("--kill-min", type=float, default=0.0)
     p.add_argument("--kill-max", type=float, default=0.8)
     p.add_argument("--stall", type=int, default=20)
