@@ -282,6 +282,36 @@ class Attack:
                    (sent >> 10, "dropped it" if dropped else
                     "stopped reading"))
 
+        # Large RANGE answers requested and never read: the daemon must
+        # cap or stop producing them, not buffer them all.
+        cl = kw.Sync(a.good, timeout=60)
+        box = []
+        for i in range(20000):
+            cl.c.send(kw.SET, (b"bulk%06d" % i, b"b" * 200), box.append)
+        cl.loop.run_until(lambda: len(box) == 20000, 60)
+        cl.close()
+        s = kw.connect(a.target, timeout=5)
+        s.setblocking(False)
+        req = b"".join(kw.packet(i, kw.request(kw.RANGE, 0xFFFFFFFF, b"",
+                                               b"")) for i in range(200))
+        sent, t0, last, dropped = 0, time.monotonic(), time.monotonic(), False
+        while sent < len(req) * 5 and time.monotonic() - last < 2.0 and \
+                time.monotonic() - t0 < 30:
+            try:
+                sent += s.send(req[sent % len(req):])
+                last = time.monotonic()
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError:
+                dropped = True
+                break
+        time.sleep(1.0)
+        s.close()
+        self.check(alive(a.pid), "%d RANGE requests for everything (4 MiB "
+                   "of pairs each), answers never read (%s): daemon alive" %
+                   (sent // (len(req) // 200),
+                    "dropped" if dropped else "daemon stopped reading"))
+
     # --------------------------------------------------------- spiped
     def spiped(self):
         a = self.a
