@@ -6,7 +6,10 @@
  * transform it.  Readiness is tracked per direction in two flags set by
  * edge-triggered events and cleared when a read comes back short or a
  * write cannot complete: with edge triggering a short read means the
- * socket was drained, and any later arrival raises a new edge.
+ * socket was drained, and any later arrival raises a new edge.  The one
+ * exception is a FIN queued behind the data (no new edge will come for
+ * it), so the events also ask for EV_CLOSED (EPOLLRDHUP): once it is
+ * seen, that direction reads on until end of file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@ struct dir {
 	int encrypt;
 	int in_ready;		/* no short read or EAGAIN since last edge */
 	int out_ready;		/* no short write or EAGAIN since last edge */
+	int rdhup;		/* peer's FIN seen: read on to EOF */
 	int eof;		/* source reached end of file */
 	int done;		/* destination shut down: direction over */
 	uint8_t *rbuf;		/* source bytes (decrypt: partial packet) */
@@ -142,7 +146,7 @@ dir_run(struct proto_session *s, struct dir *d)
 			d->eof = 1;
 			continue;
 		}
-		if ((size_t)n < d->rcap - d->rlen)
+		if ((size_t)n < d->rcap - d->rlen && !d->rdhup)
 			d->in_ready = 0;
 		d->rlen += (size_t)n;
 		if (dir_transform(s, d))
@@ -177,13 +181,17 @@ pump_callback_io(evutil_socket_t fd, short what, void *cookie)
 	struct proto_pump *p = cookie;
 
 	if (fd == p->plain) {
-		if (what & EV_READ)
+		if (what & EV_CLOSED)
+			p->d[0].rdhup = 1;
+		if (what & (EV_READ | EV_CLOSED))
 			p->d[0].in_ready = 1;
 		if (what & EV_WRITE)
 			p->d[1].out_ready = 1;
 	}
 	if (fd == p->wire) {
-		if (what & EV_READ)
+		if (what & EV_CLOSED)
+			p->d[1].rdhup = 1;
+		if (what & (EV_READ | EV_CLOSED))
 			p->d[1].in_ready = 1;
 		if (what & EV_WRITE)
 			p->d[0].out_ready = 1;
@@ -233,7 +241,7 @@ proto_pump_start(struct event_base *base, int plain, int wire,
     struct proto_session *s, void (*callback)(void *, int), void *cookie)
 {
 	struct proto_pump *p;
-	short ev = EV_READ | EV_WRITE | EV_ET | EV_PERSIST;
+	short ev = EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto err0;
