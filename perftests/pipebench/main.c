@@ -16,6 +16,12 @@
  *					sending one byte to an echo server and
  *					reading it back; prints connections/s
  *	pipebench gen -n BYTES [-S SEED]	the same data on standard output
+ *	pipebench evil -t ADDR -k KEYFILE -m MODE
+ *					a misbehaving spiped client (for the
+ *					tests): MODE is ok, wrongkey, yp,
+ *					truncate, tamper, replay, len0 or
+ *					len1025; prints "dropped" if the server
+ *					closed the connection, else "open"
  *
  * Exit status 0 when every check held, 1 otherwise.
  */
@@ -35,6 +41,8 @@
 #include <openssl/evp.h>
 
 #include "log/log.h"
+#include "pcrypt/pcrypt.h"
+#include "proto/proto_crypt.h"
 #include "parse/parse.h"
 #include "sock/sock.h"
 
@@ -433,6 +441,138 @@ cmd_gen(uint64_t bytes, uint64_t seed)
 	return (0);
 }
 
+/* ------------------------------------------------------------ evil */
+
+static int
+read_full(int fd, uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = read(fd, buf, len)) <= 0)
+			return (-1);
+		buf += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/* Packet ${pn} carrying ${data} with the length field ${lenfield}. */
+static void
+forge(const uint8_t *dk, uint64_t pn, const char *data, uint32_t lenfield,
+    uint8_t pkt[PROTO_PKT_LEN])
+{
+	struct pcrypt_aesctr *a;
+	uint8_t iv[16], m[1036];
+	int i;
+
+	memset(pkt, 0, 1028);
+	memcpy(pkt, data, strlen(data));
+	pkt[1024] = (uint8_t)(lenfield >> 24);
+	pkt[1025] = (uint8_t)(lenfield >> 16);
+	pkt[1026] = (uint8_t)(lenfield >> 8);
+	pkt[1027] = (uint8_t)lenfield;
+	memset(iv, 0, sizeof(iv));
+	for (i = 0; i < 8; i++)
+		iv[i] = (uint8_t)(pn >> (56 - 8 * i));
+	if ((a = pcrypt_aesctr_new(dk)) == NULL ||
+	    pcrypt_aesctr_crypt(a, iv, pkt, pkt, 1028))
+		exit(1);
+	pcrypt_aesctr_free(a);
+	memcpy(m, pkt, 1028);
+	memcpy(m + 1028, iv, 8);
+	pcrypt_hmac_sha256(dk + 32, 32, m, sizeof(m), pkt + 1028);
+}
+
+/*
+ * A client speaking the protocol by hand without forward secrecy (x = 0,
+ * so y_SC = 1 whatever the server does), misbehaving as ${mode} says.
+ */
+static int
+cmd_evil(const char *addr, const char *keypath, const char *mode)
+{
+	uint8_t K[32], nc[32], ns[32], dhmac[64], msg[288], dk[128];
+	uint8_t one[256], pkt[PROTO_PKT_LEN], buf[4096];
+	uint8_t kf[4096];
+	ssize_t n;
+	FILE *f;
+	size_t kl;
+	int s;
+
+	if ((f = fopen(keypath, "rb")) == NULL) {
+		warnp("%s", keypath);
+		return (1);
+	}
+	kl = fread(kf, 1, sizeof(kf), f);
+	fclose(f);
+	pcrypt_sha256(kf, kl, K);
+	if (strcmp(mode, "wrongkey") == 0)
+		K[0] ^= 1;
+	if ((s = connect_to(addr)) == -1)
+		return (1);
+
+	pcrypt_rand(nc, 32);
+	if (write_all(s, nc, 32) || read_full(s, ns, 32))
+		goto dropped;
+	proto_crypt_dhmac(K, nc, ns, dhmac);
+	memset(one, 0, sizeof(one));
+	one[255] = 1;
+	memcpy(msg, one, 256);
+	if (strcmp(mode, "yp") == 0) {
+		/* y = 2^2048 - 1 >= p, with a valid MAC. */
+		memset(msg, 0xff, 256);
+	}
+	pcrypt_hmac_sha256(dhmac, 32, msg, 256, msg + 256);
+	if (strcmp(mode, "truncate") == 0) {
+		/* Half a DH message, then silence. */
+		if (write_all(s, msg, 100))
+			goto dropped;
+		goto wait;
+	}
+	if (write_all(s, msg, 288) || read_full(s, msg, 288))
+		goto dropped;
+	proto_crypt_keys(K, nc, ns, one, dk);
+
+	if (strcmp(mode, "tamper") == 0) {
+		forge(dk, 0, "hello", 5, pkt);
+		pkt[3] ^= 0x40;
+		write_all(s, pkt, PROTO_PKT_LEN);
+	} else if (strcmp(mode, "replay") == 0) {
+		forge(dk, 0, "hello", 5, pkt);
+		write_all(s, pkt, PROTO_PKT_LEN);
+		write_all(s, pkt, PROTO_PKT_LEN);
+	} else if (strcmp(mode, "len0") == 0) {
+		forge(dk, 0, "hello", 0, pkt);
+		write_all(s, pkt, PROTO_PKT_LEN);
+	} else if (strcmp(mode, "len1025") == 0) {
+		forge(dk, 0, "hello", 1025, pkt);
+		write_all(s, pkt, PROTO_PKT_LEN);
+	} else {
+		/* ok: a good packet, then wait like the others. */
+		forge(dk, 0, "hello", 5, pkt);
+		write_all(s, pkt, PROTO_PKT_LEN);
+	}
+
+wait:
+	/* Dropped means end of file or reset within 3 seconds. */
+	{
+		struct timeval tv = { 3, 0 };
+
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	while ((n = read(s, buf, sizeof(buf))) > 0)
+		continue;
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		printf("open\n");
+		close(s);
+		return (0);
+	}
+dropped:
+	printf("dropped\n");
+	close(s);
+	return (0);
+}
+
 static void
 usage(void)
 {
@@ -442,14 +582,15 @@ usage(void)
 	    "       pipebench send -t ADDR -n BYTES [-c CONNS] [-e] "
 	    "[-S SEED]\n"
 	    "       pipebench hs -t ADDR -n COUNT\n"
-	    "       pipebench gen -n BYTES [-S SEED]\n");
+	    "       pipebench gen -n BYTES [-S SEED]\n"
+	    "       pipebench evil -t ADDR -k KEYFILE -m MODE\n");
 	exit(1);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *cmd, *addr = NULL;
+	const char *cmd, *addr = NULL, *keypath = NULL, *mode = "ok";
 	uint64_t n = 0, seed = 1;
 	int conns = 1, echo = 0, ch;
 
@@ -458,7 +599,7 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((ch = getopt(argc, argv, "c:el:n:s:S:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:ek:l:m:n:s:S:t:")) != -1) {
 		switch (ch) {
 		case 'c':
 			if (parse_int(optarg, 1, 1000, &conns))
@@ -467,8 +608,14 @@ main(int argc, char **argv)
 		case 'e':
 			echo = 1;
 			break;
+		case 'k':
+			keypath = optarg;
+			break;
 		case 'l':
 			sink_log = optarg;
+			break;
+		case 'm':
+			mode = optarg;
 			break;
 		case 'n':
 			if (parse_size(optarg, &n))
@@ -497,6 +644,8 @@ main(int argc, char **argv)
 		return (serve(addr, sink_conn));
 	if (strcmp(cmd, "send") == 0)
 		return (cmd_send(addr, n, conns, echo, seed));
+	if (strcmp(cmd, "evil") == 0 && keypath != NULL)
+		return (cmd_evil(addr, keypath, mode));
 	if (strcmp(cmd, "hs") == 0)
 		return (cmd_hs(addr, (int)n));
 	usage();
