@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc32c/crc32c.h"
 #include "log/log.h"
 
 #include "btree.h"
@@ -57,10 +58,34 @@ struct btree {
 	/* Scratch page buffer for reads. */
 	uint8_t *rbuf;
 
+	/*
+	 * Tree bytes: the total length of the pages reachable from the root
+	 * of the last frozen tree, and the bytes of on-disk pages the pending
+	 * tree has dropped since (copied or merged away).
+	 */
+	uint64_t treebytes;
+	uint64_t killed;
+
+	/* The cleaner (see clean_step). */
+	double costratio;
+	uint32_t cseg;		/* segment being cleaned; 0 = none */
+	uint64_t coff, csize;	/* scan position and segment size */
+	int cstate;		/* CL_* */
+	uint64_t cdelete_at;	/* delete cseg once bt->seq reaches this */
+	uint8_t *cbuf;
+	size_t cbufcap;
+
 	/* Statistics. */
 	uint64_t commits, pageswritten, byteswritten, pagesread;
+	uint64_t cleanedsegs, cleanedpages, cleanscanned;
 	size_t lastdirty;
 };
+
+/* Cleaner states. */
+#define CL_IDLE		0	/* no victim */
+#define CL_SCAN		1	/* scanning cseg from coff */
+#define CL_WAIT		2	/* scanned: delete at cdelete_at */
+#define CL_STUCK	3	/* a damaged record: cleaning stopped */
 
 enum op { OP_SET, OP_ADD, OP_MODIFY, OP_CAS, OP_DELETE, OP_CAD };
 
@@ -176,6 +201,7 @@ btree_open(const struct btree_opts *opts)
 		goto err1;
 	}
 	bt->pagesize = opts->pagesize;
+	bt->costratio = opts->costratio;
 	bt->gen = 1;
 	if ((bt->rbuf = malloc(bt->pagesize)) == NULL) {
 		warnp("malloc");
@@ -184,6 +210,7 @@ btree_open(const struct btree_opts *opts)
 	if ((bt->ps = pagestore_open(opts->dir, opts->pagesize, &c)) == NULL)
 		goto err1;
 	bt->seq = c.seq;
+	bt->treebytes = c.treebytes;
 	bt->croot.addr = c.root;
 	if (c.root != 0 && load(bt, NULL, 0, &bt->croot) == NULL) {
 		warn0("%s: cannot read the root page of commit %llu",
@@ -221,6 +248,7 @@ btree_close(struct btree *bt)
 	free(bt->batch);
 	free(bt->dirty);
 	free(bt->rbuf);
+	free(bt->cbuf);
 	free(bt);
 }
 
@@ -345,6 +373,9 @@ mutable(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 		return (nd);
 	if ((cl = node_clone(nd, bt->gen)) == NULL)
 		return (NULL);
+	/* The on-disk page leaves the pending tree. */
+	if (nd->addr != 0)
+		bt->killed += nd->size;
 	c->addr = 0;
 	c->n = cl;
 	node_unref(nd);
@@ -440,6 +471,8 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 		if (node_merge(l, sep, seplen, r))
 			return (-1);
 		c = node_int_remove(par, li);
+		if (c.n->addr != 0)
+			bt->killed += c.n->size;
 		node_unref(c.n);
 		if (l->size > bt->pagesize) {
 			if (node_split(l, bt->pagesize, 0, bt->gen, &nr, sep,
@@ -629,6 +662,189 @@ btree_pending(struct btree *bt)
 	return (bt->npending);
 }
 
+/*
+ * The first key of the page ${rec} (level ${level}, at ${addr}), into
+ * key[0..*kl): an internal page with no separator is followed down to its
+ * first child.  0 on success, 1 if the page holds no key, -1 on error.
+ */
+static int
+page_firstkey(struct btree *bt, const uint8_t *rec, size_t len, uint8_t *key,
+    size_t *kl)
+{
+	uint8_t *buf = NULL;
+	uint64_t a;
+	size_t got, l;
+	int level, rc = 1;
+
+	for (;;) {
+		level = rec[17];
+		l = NODE_HDR + (level > 0 ? 8 : 0);
+		if (((uint32_t)rec[18] << 8 | rec[19]) > 0) {
+			if (len < l + 1 || len < l + 1 + rec[l])
+				break;
+			*kl = rec[l];
+			memcpy(key, &rec[l + 1], *kl);
+			rc = 0;
+			break;
+		}
+		if (level == 0 || len < NODE_HDR + 8)
+			break;
+		/* No separator: use the first key of the first child. */
+		a = page_be64dec(&rec[NODE_HDR]);
+		if (buf == NULL && (buf = malloc(bt->pagesize)) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (pagestore_read(bt->ps, a, buf, &got)) {
+			rc = -1;
+			break;
+		}
+		rec = buf;
+		len = got < page_be32dec(&buf[4]) ? got :
+		    page_be32dec(&buf[4]);
+	}
+	free(buf);
+	return (rc);
+}
+
+/*
+ * The cleaner's test for one page record of the victim segment: if the
+ * pending tree still references the page at ${addr}, copy it (and its
+ * path) into the pending tree so that this commit writes it anew.  A page
+ * is found from its first key and level: the node of that level on the
+ * key's path is the only one that can be it.  0 dead or moved, -1 error.
+ */
+static int
+clean_page(struct btree *bt, const uint8_t *rec, size_t len, uint64_t addr)
+{
+	struct node *nd;
+	uint8_t key[255];
+	size_t kl;
+	uint32_t i;
+	int level, rc;
+
+	level = rec[17];
+	if ((rc = page_firstkey(bt, rec, len, key, &kl)) != 0)
+		return (rc == 1 ? 0 : -1);
+	if ((nd = bt->proot.n) == NULL || nd->level < level)
+		return (0);
+	while (nd->level > level) {
+		if ((nd = child(bt, nd, node_childidx(nd, key, kl))) == NULL)
+			return (-1);
+	}
+	if (nd->addr != addr)
+		return (0);
+
+	/* Live: copy the path down to it. */
+	if ((nd = mutable(bt, NULL, 0, &bt->proot)) == NULL)
+		return (-1);
+	while (nd->level > level) {
+		i = node_childidx(nd, key, kl);
+		if ((nd = mutable(bt, nd, i, &nd->kids[i])) == NULL)
+			return (-1);
+	}
+	bt->cleanedpages++;
+	return (0);
+}
+
+/*
+ * One step of the cleaner, run as a commit begins (so what it moves goes
+ * into that commit).  When the log holds more than treebytes * (1 +
+ * 1 / costratio), the oldest segment is scanned, a budget of bytes per
+ * commit (three times the last batch, at least 1 MiB, so the cleaner
+ * outpaces the writes), and the pages the tree still references are
+ * copied into the pending tree.  When the whole segment has been scanned,
+ * it is deleted once the commit after the one that moved its last page is
+ * durable (so both checkpoint slots name trees that do not reference it).
+ */
+static void
+clean_step(struct btree *bt)
+{
+	uint64_t logbytes, limit, budget, a;
+	size_t nseg, pos, got, rlen;
+	ssize_t r;
+	uint8_t *nb;
+
+	if (bt->costratio <= 0 || bt->cstate == CL_STUCK ||
+	    bt->cstate == CL_WAIT)
+		return;
+	pagestore_stats(bt->ps, &nseg, &logbytes);
+	if (bt->cstate == CL_IDLE) {
+		limit = bt->treebytes + (uint64_t)((double)bt->treebytes /
+		    bt->costratio);
+		if (logbytes <= limit + pagestore_segsize(bt->ps) / 2)
+			return;
+		if (pagestore_oldest(bt->ps, &bt->cseg, &bt->csize))
+			return;
+		bt->coff = 0;
+		bt->cstate = CL_SCAN;
+	}
+
+	budget = 3 * (uint64_t)bt->batchlen;
+	if (budget < 1024 * 1024)
+		budget = 1024 * 1024;
+	if (budget > bt->csize - bt->coff)
+		budget = bt->csize - bt->coff;
+	if (budget + bt->pagesize > bt->cbufcap) {
+		if ((nb = realloc(bt->cbuf, budget + bt->pagesize)) == NULL)
+			return;
+		bt->cbuf = nb;
+		bt->cbufcap = budget + bt->pagesize;
+	}
+	/* Read the budget plus a page, so the last record is whole. */
+	a = ((uint64_t)bt->cseg << 32) | bt->coff;
+	if ((r = pagestore_readraw(bt->ps, a, bt->cbuf, budget +
+	    bt->pagesize)) == -1)
+		goto stuck;
+	got = (size_t)r;
+	for (pos = 0; pos < budget && pos + NODE_HDR <= got; pos += rlen) {
+		rlen = page_be32dec(&bt->cbuf[pos + 4]);
+		if (rlen < NODE_HDR || rlen > got - pos ||
+		    page_be64dec(&bt->cbuf[pos + 8]) != a + pos ||
+		    page_be32dec(&bt->cbuf[pos]) !=
+		    crc32c(&bt->cbuf[pos + 4], rlen - 4))
+			goto damaged;
+		if (bt->cbuf[pos + 16] == PAGE_TYPE_NODE &&
+		    clean_page(bt, &bt->cbuf[pos], rlen, a + pos))
+			goto stuck;
+	}
+	bt->coff += pos;
+	bt->cleanscanned += pos;
+	if (bt->coff >= bt->csize) {
+		/* This commit is seq + 1; the one after it is seq + 2. */
+		bt->cstate = CL_WAIT;
+		bt->cdelete_at = bt->seq + 2;
+	}
+	return;
+
+damaged:
+	{
+		char where[256];
+
+		pagestore_where(bt->ps, a + pos, where, sizeof(where));
+		warn0("cleaner: damaged record at %s; segment kept, cleaning "
+		    "stopped", where);
+	}
+stuck:
+	bt->cstate = CL_STUCK;
+}
+
+/* Delete the cleaned segment once no recoverable tree references it. */
+static void
+clean_finish(struct btree *bt)
+{
+
+	if (bt->cstate != CL_WAIT || bt->seq < bt->cdelete_at)
+		return;
+	if (pagestore_free(bt->ps, bt->cseg)) {
+		bt->cstate = CL_STUCK;
+		return;
+	}
+	bt->cleanedsegs++;
+	bt->cstate = CL_IDLE;
+	bt->cseg = 0;
+}
+
 /* Append the dirty nodes under ${nd} (itself dirty), children first. */
 static int
 collect(struct btree *bt, struct node *nd, size_t *total)
@@ -678,6 +894,7 @@ btree_commit_begin(struct btree *bt)
 		    "the store failed earlier" : "a commit is in flight");
 		return (-1);
 	}
+	clean_step(bt);
 	bt->ndirty = 0;
 	if (bt->proot.n != NULL && bt->proot.n->addr == 0 &&
 	    collect(bt, bt->proot.n, &total))
@@ -711,6 +928,10 @@ btree_commit_begin(struct btree *bt)
 	c.bstart = addr;
 	c.bend = addr + total;
 	c.pagesize = (uint32_t)bt->pagesize;
+	bt->treebytes = bt->treebytes + (total - PAGE_COMMIT_LEN) -
+	    bt->killed;
+	bt->killed = 0;
+	c.treebytes = bt->treebytes;
 	page_commit_encode(&c, addr + pos, &bt->batch[pos]);
 	bt->batchlen = total;
 	bt->batchaddr = addr;
@@ -761,6 +982,7 @@ btree_commit_end(struct btree *bt)
 	bt->commits++;
 	bt->pageswritten += bt->lastdirty;
 	bt->byteswritten += bt->batchlen;
+	clean_finish(bt);
 }
 
 /**
@@ -775,11 +997,20 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 
 	pagestore_stats(bt->ps, &nseg, &bytes);
 	snprintf(buf, len, "commit %llu, nodes in memory %zu, pending "
-	    "mutations %zu, segments %zu, log bytes %llu, commits %llu "
-	    "(%llu pages, %llu bytes written), pages read %llu",
+	    "mutations %zu, segments %zu, log bytes %llu, tree bytes %llu, "
+	    "commits %llu (%llu pages, %llu bytes written), pages read %llu, "
+	    "cleaner: %s segment %u at %llu, %llu segments freed, %llu "
+	    "bytes scanned, %llu pages moved",
 	    (unsigned long long)bt->seq, node_count(), bt->npending, nseg,
-	    (unsigned long long)bytes, (unsigned long long)bt->commits,
+	    (unsigned long long)bytes, (unsigned long long)bt->treebytes,
+	    (unsigned long long)bt->commits,
 	    (unsigned long long)bt->pageswritten,
 	    (unsigned long long)bt->byteswritten,
-	    (unsigned long long)bt->pagesread);
+	    (unsigned long long)bt->pagesread,
+	    bt->cstate == CL_IDLE ? "idle" : bt->cstate == CL_SCAN ?
+	    "scanning" : bt->cstate == CL_WAIT ? "waiting to delete" :
+	    "stopped", (unsigned)bt->cseg, (unsigned long long)bt->coff,
+	    (unsigned long long)bt->cleanedsegs,
+	    (unsigned long long)bt->cleanscanned,
+	    (unsigned long long)bt->cleanedpages);
 }

@@ -278,6 +278,7 @@ page_commit_encode(const struct page_commit *c, uint64_t addr, uint8_t *buf)
 	page_be64enc(&buf[44], c->bend);
 	page_be32enc(&buf[52], c->pagesize);
 	page_be32enc(&buf[56], 0);
+	page_be64enc(&buf[60], c->treebytes);
 	crc_seal(buf, PAGE_COMMIT_LEN);
 }
 
@@ -306,6 +307,7 @@ page_commit_decode(const uint8_t *buf, size_t buflen, struct page_commit *c,
 	c->bstart = page_be64dec(&buf[36]);
 	c->bend = page_be64dec(&buf[44]);
 	c->pagesize = page_be32dec(&buf[52]);
+	c->treebytes = page_be64dec(&buf[60]);
 	if (page_be32dec(&buf[56]) != 0)
 		return (-1);
 	/* The record lies inside its batch, at its end; the root before. */

@@ -21,10 +21,12 @@
  * covers key[i-1] <= k < key[i].  Children are written before their
  * parents, so every child address is smaller than the parent's own.
  *
- * A commit record (type 2, len 60) holds: seq 8, root address 8 (0 =
+ * A commit record (type 2, len 68) holds: seq 8, root address 8 (0 =
  * empty tree), batch start address 8, batch end address 8 (just past this
- * record), page size 4, reserved 4 (0).  Each commit's batch is its dirty
- * pages (children first) followed by its commit record.
+ * record), page size 4, reserved 4 (0), tree bytes 8 (the total length of
+ * the pages reachable from the root, which paces the cleaner).  Each
+ * commit's batch is its dirty pages (children first) followed by its
+ * commit record.
  */
 
 #include <stddef.h>
@@ -34,7 +36,7 @@ struct node;
 
 #define PAGE_TYPE_NODE		1
 #define PAGE_TYPE_COMMIT	2
-#define PAGE_COMMIT_LEN		60
+#define PAGE_COMMIT_LEN		68
 
 /* A decoded commit record. */
 struct page_commit {
@@ -43,6 +45,7 @@ struct page_commit {
 	uint64_t bstart;
 	uint64_t bend;
 	uint32_t pagesize;
+	uint64_t treebytes;
 };
 
 static inline void

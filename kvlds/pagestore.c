@@ -26,7 +26,7 @@
 #define SLOTSIZE	4096
 #define SEGNAMELEN	32
 
-static size_t segsize_default = 64 * 1024 * 1024;
+static size_t segsize_default = 16 * 1024 * 1024;
 static int nosync_default;
 
 struct pagestore {
@@ -264,6 +264,7 @@ create_store(struct pagestore *ps, struct page_commit *c)
 	c->bstart = addr;
 	c->bend = addr + PAGE_COMMIT_LEN;
 	c->pagesize = (uint32_t)ps->pagesize;
+	c->treebytes = 0;
 	memset(slots, 0, sizeof(slots));
 	page_commit_encode(c, addr, slots);
 	if (ftruncate(getfd(ps, 1), 0) ||
@@ -675,6 +676,88 @@ pagestore_write(struct pagestore *ps, const uint8_t *buf, size_t len,
 		ps->newseg = 0;
 	}
 	return (write_slot(ps, &buf[len - PAGE_COMMIT_LEN]));
+}
+
+/**
+ * pagestore_oldest(ps, seg, size):
+ * The oldest segment other than the current one.
+ */
+int
+pagestore_oldest(struct pagestore *ps, uint32_t *seg, uint64_t *size)
+{
+	uint32_t s;
+	off_t sz;
+
+	for (s = 1; s < ps->curseg && s < ps->nfds; s++) {
+		if (ps->fds[s] == -1)
+			continue;
+		if ((sz = segsize_of(ps, s)) == -1)
+			return (-1);
+		*seg = s;
+		*size = (uint64_t)sz;
+		return (0);
+	}
+	return (-1);
+}
+
+/**
+ * pagestore_readraw(ps, addr, buf, len):
+ * Read raw log bytes.
+ */
+ssize_t
+pagestore_readraw(struct pagestore *ps, uint64_t addr, uint8_t *buf,
+    size_t len)
+{
+	char where[256];
+	ssize_t got;
+	int fd;
+
+	if ((fd = getfd(ps, SEG(addr))) == -1 ||
+	    (got = pread_all(fd, buf, len, OFF(addr))) == -1) {
+		pagestore_where(ps, addr, where, sizeof(where));
+		warnp("read %s", where);
+		return (-1);
+	}
+	return (got);
+}
+
+/**
+ * pagestore_free(ps, seg):
+ * Delete a segment the cleaner emptied.
+ */
+int
+pagestore_free(struct pagestore *ps, uint32_t seg)
+{
+	char name[SEGNAMELEN];
+	off_t sz;
+
+	if (seg >= ps->curseg || getfd(ps, seg) == -1) {
+		warn0("pagestore_free: segment %08x is not free", (unsigned)seg);
+		return (-1);
+	}
+	if ((sz = segsize_of(ps, seg)) == -1)
+		return (-1);
+	segname(name, seg);
+	if (unlinkat(ps->dirfd, name, 0)) {
+		warnp("unlink %s/%s", ps->dir, name);
+		return (-1);
+	}
+	close(ps->fds[seg]);
+	ps->fds[seg] = -1;
+	ps->nsegs--;
+	ps->bytes -= (uint64_t)sz;
+	return (0);
+}
+
+/**
+ * pagestore_segsize(ps):
+ * The segment size.
+ */
+size_t
+pagestore_segsize(struct pagestore *ps)
+{
+
+	return (ps->segsize);
 }
 
 /**

@@ -31,6 +31,8 @@
  */
 
 #include <stddef.h>
+#include <sys/types.h>
+
 #include <stdint.h>
 
 #include "page.h"
@@ -39,7 +41,7 @@ struct pagestore;
 
 /*
  * pagestore_set_segsize(bytes):
- * Set the segment size for stores opened later (default 64 MiB; tests use
+ * Set the segment size for stores opened later (default 16 MiB; tests use
  * small ones).
  */
 void pagestore_set_segsize(size_t);
@@ -91,6 +93,34 @@ uint64_t pagestore_reserve(struct pagestore *, size_t);
  * again.
  */
 int pagestore_write(struct pagestore *, const uint8_t *, size_t, uint64_t);
+
+/*
+ * pagestore_oldest(ps, seg, size):
+ * Set *seg to the oldest segment that is not the one being appended to,
+ * and *size to its length; return -1 if there is none.
+ */
+int pagestore_oldest(struct pagestore *, uint32_t *, uint64_t *);
+
+/*
+ * pagestore_readraw(ps, addr, buf, len):
+ * Read up to ${len} bytes at log address ${addr}; return the number read
+ * (fewer at the end of the segment) or -1 on error (logged).
+ */
+ssize_t pagestore_readraw(struct pagestore *, uint64_t, uint8_t *, size_t);
+
+/*
+ * pagestore_free(ps, seg):
+ * Delete segment ${seg}, which no committed tree may reference any more
+ * (the cleaner moved its live pages and the commits that did so, and the
+ * one after, are durable).  -1 on error (logged).
+ */
+int pagestore_free(struct pagestore *, uint32_t);
+
+/*
+ * pagestore_segsize(ps):
+ * The segment size of this store.
+ */
+size_t pagestore_segsize(struct pagestore *);
 
 /*
  * pagestore_stats(ps, nseg, bytes):

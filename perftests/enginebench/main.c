@@ -11,7 +11,7 @@
  * keeps applying mutations.
  *
  * usage: enginebench [-n log2 pairs] [-b pagesize] [-g group] [-t secs]
- *     [-N] [-d dir] [-o rmue]
+ *     [-N] [-d dir] [-o rmue] [-S costratio] [-c cache MiB]
  * -o picks the workloads after bulk_insert: r(andom_read), m(ixed),
  * u(pdate), e(xtract).
  * -N skips fdatasync (to separate CPU cost from sync latency).
@@ -235,7 +235,7 @@ main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	o.pagesize = 4096;
-	while ((ch = getopt(argc, argv, "n:b:g:t:Nd:o:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:b:g:t:Nd:o:S:c:")) != -1) {
 		switch (ch) {
 		case 'n':
 			logn = strtoul(optarg, NULL, 10);
@@ -255,6 +255,12 @@ main(int argc, char *argv[])
 		case 'o':
 			only = optarg;
 			break;
+		case 'S':
+			o.costratio = strtod(optarg, NULL);
+			break;
+		case 'c':
+			o.cachebytes = strtoull(optarg, NULL, 10) << 20;
+			break;
 		case 'd':
 			dir = optarg;
 			keep = 1;
@@ -262,7 +268,7 @@ main(int argc, char *argv[])
 		default:
 			fprintf(stderr, "usage: enginebench [-n log2pairs] "
 			    "[-b pagesize] [-g group] [-t secs] [-N] "
-			    "[-d dir] [-o rmue]\n");
+			    "[-d dir] [-o rmue] [-S ratio] [-c MiB]\n");
 			exit(1);
 		}
 	}
@@ -342,6 +348,7 @@ main(int argc, char *argv[])
 	}
 	drain();
 	printf("bulk_update: %.0f SETs/s\n", n / (now() - t0));
+	printf("disk: %.1f MiB\n", du(dir) / 1048576.0);
 
 	/* bulk_extract: RANGE over everything, 64 KiB per call. */
 	t0 = now();

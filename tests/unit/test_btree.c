@@ -811,7 +811,7 @@ test_torn_tail(void)
 	btree_close(bt);
 	/* Tear the commit record: drop it and the checkpoint slot. */
 	{
-		uint8_t zero[60];
+		uint8_t zero[68];
 		off_t nsz = fsize("seg-00000001");
 		char p[512];
 
@@ -924,6 +924,92 @@ test_segments(void)
 	pagestore_set_segsize(64 * 1024 * 1024);
 }
 
+/* Count seg-* files. */
+static int
+nsegs(void)
+{
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	if ((d = opendir(tmpdir)) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "seg-", 4) == 0)
+			n++;
+	closedir(d);
+	return (n);
+}
+
+/*
+ * The cleaner: rewriting every key many times keeps the log near twice
+ * the tree, old segments go away, everything reads back, also after
+ * restarts in the middle (some with a batch written but not ended).
+ */
+static void
+test_cleaner(void)
+{
+	struct btree_opts o;
+	struct btree *bt;
+	uint8_t k[32], v[40];
+	size_t i, round, maxsegs = 0;
+	int n;
+
+	pagestore_set_segsize(64 * 1024);
+	pagestore_set_nosync(1);
+	newdir();
+	memset(&o, 0, sizeof(o));
+	o.dir = tmpdir;
+	o.pagesize = 1024;
+	o.costratio = 1.0;
+	CU_ASSERT_FATAL((bt = btree_open(&o)) != NULL);
+	for (round = 0; round < 30; round++) {
+		for (i = 0; i < 3000; i++) {
+			snprintf((char *)k, sizeof(k), "key%08zu", i);
+			memset(v, (int)(i + round), sizeof(v));
+			v[0] = (uint8_t)i;
+			CU_ASSERT_FATAL(btree_set(bt, k, 11, v,
+			    sizeof(v)) == 0);
+			if (i % 150 == 149) {
+				CU_ASSERT_FATAL(commit(bt) == 0);
+			}
+		}
+		CU_ASSERT_FATAL(commit(bt) == 0);
+		if ((n = nsegs()) > (int)maxsegs)
+			maxsegs = (size_t)n;
+		/* Restart now and then, once with a commit half done. */
+		if (round % 7 == 3) {
+			if (round % 2) {
+				CU_ASSERT(btree_set(bt, (const uint8_t *)"x",
+				    1, v, 1) == 0);
+				CU_ASSERT_FATAL(btree_commit_begin(bt) == 0);
+				CU_ASSERT_FATAL(btree_commit_write(bt) == 0);
+			}
+			btree_close(bt);
+			CU_ASSERT_FATAL((bt = btree_open(&o)) != NULL);
+		}
+		for (i = 0; i < 3000; i += 13) {
+			const uint8_t *gv;
+			size_t gvl;
+
+			snprintf((char *)k, sizeof(k), "key%08zu", i);
+			CU_ASSERT(btree_get(bt, k, 11, &gv, &gvl) == 0 &&
+			    gvl == 40 && gv[0] == (uint8_t)i &&
+			    gv[1] == (uint8_t)(i + round));
+		}
+	}
+	/* 3000 x 53 bytes of leaves: about 3 segments of live data. */
+	CU_ASSERT(fsize("seg-00000001") == -1);
+	CU_ASSERT(maxsegs <= 12);
+	btree_close(bt);
+	CU_ASSERT_FATAL((bt = btree_open(&o)) != NULL);
+	for (i = 0; i < 3000; i++)
+		CU_ASSERT(getn(bt, i) != -1);
+	btree_close(bt);
+	pagestore_set_segsize(64 * 1024 * 1024);
+	pagestore_set_nosync(0);
+}
+
 static void
 cleanup(void)
 {
@@ -951,4 +1037,5 @@ UNIT_MAIN("btree",
     { "damaged_page", test_damaged_page },
     { "lock", test_lock },
     { "segments", test_segments },
+    { "cleaner", test_cleaner },
     { "cleanup", test_cleanup })

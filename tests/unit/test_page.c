@@ -241,7 +241,8 @@ test_structure(void)
 static void
 test_commit(void)
 {
-	struct page_commit c = { 7, ADDR - 100, ADDR - 500, ADDR + 60, 4096 };
+	struct page_commit c = { 7, ADDR - 100, ADDR - 500, ADDR + 68, 4096,
+	    12345 };
 	struct page_commit d;
 	uint8_t buf[PAGE_COMMIT_LEN];
 	uint64_t a;
@@ -250,7 +251,8 @@ test_commit(void)
 	page_commit_encode(&c, ADDR, buf);
 	CU_ASSERT_FATAL(page_commit_decode(buf, sizeof(buf), &d, &a) == 0);
 	CU_ASSERT(a == ADDR && d.seq == 7 && d.root == c.root &&
-	    d.bstart == c.bstart && d.bend == c.bend && d.pagesize == 4096);
+	    d.bstart == c.bstart && d.bend == c.bend && d.pagesize == 4096 &&
+	    d.treebytes == 12345);
 	for (bit = 0; bit < sizeof(buf) * 8; bit++) {
 		buf[bit / 8] ^= (uint8_t)(1 << (bit % 8));
 		CU_ASSERT(page_commit_decode(buf, sizeof(buf), &d, &a) == -1);
@@ -258,10 +260,10 @@ test_commit(void)
 	}
 	CU_ASSERT(page_commit_decode(buf, sizeof(buf) - 1, &d, &a) == -1);
 	/* Inconsistent batch bounds, even with a valid checksum. */
-	c.bend = ADDR + 61;
+	c.bend = ADDR + 69;
 	page_commit_encode(&c, ADDR, buf);
 	CU_ASSERT(page_commit_decode(buf, sizeof(buf), &d, &a) == -1);
-	c.bend = ADDR + 60;
+	c.bend = ADDR + 68;
 	c.root = ADDR;
 	page_commit_encode(&c, ADDR, buf);
 	CU_ASSERT(page_commit_decode(buf, sizeof(buf), &d, &a) == -1);
