@@ -5,7 +5,7 @@
 # script fails.  Quiet when nothing is missing.
 PKGS="libssl-dev libscrypt-dev libcunit1-dev libevent-dev spiped scrypt
 	valgrind cppcheck clang clang-tidy libclang-rt-14-dev gnuplot-nox
-	procps psmisc strace"
+	procps psmisc strace pkgconf"
 
 missing=""
 for p in $PKGS; do
