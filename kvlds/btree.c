@@ -385,11 +385,14 @@ mutable(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 /*
  * Restore the size invariants on the path after a change to the node at
  * depth ${d} (path[0..d) are its mutable ancestors).  ${rightedge}: the
- * change was an insertion at the node's last position.
+ * change was an insertion at the node's last position.  ${shrunk}: the
+ * node may have become smaller (only then is it merged with a sibling: a
+ * node that just grew, such as the one-pair right half of a packed split,
+ * is left alone).
  */
 static int
 fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
-    int rightedge)
+    int rightedge, int shrunk)
 {
 	struct node *par, *l, *r, *nr, *root;
 	struct bt_child c;
@@ -426,6 +429,7 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 			if (node_int_insert(par, i, sep, seplen, c))
 				goto err1;
 			rightedge = (i + 1 == par->n);
+			shrunk = 0;
 			nd = par;
 			d--;
 			continue;
@@ -448,7 +452,7 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 			}
 			return (0);
 		}
-		if (nd->size >= bt->pagesize / 4 && nd->n > 0)
+		if (!shrunk || (nd->size >= bt->pagesize / 4 && nd->n > 0))
 			return (0);
 
 		/* Underfull: merge with a sibling, or share with it. */
@@ -484,6 +488,7 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 				goto err1;
 		}
 		rightedge = 0;
+		shrunk = 1;
 		nd = par;
 		d--;
 	}
@@ -507,7 +512,7 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	const uint8_t *cv = NULL;
 	size_t cvl = 0;
 	uint32_t i;
-	int d, eq, change, rightedge = 0;
+	int d, eq, change, rightedge = 0, shrink = 0;
 
 	if (bt->failed) {
 		warn0("the store refuses writes after an earlier failure");
@@ -585,8 +590,10 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	/* The leaf change itself. */
 	if (op == OP_DELETE || op == OP_CAD) {
 		node_leaf_remove(nd, i);
+		shrink = 1;
 	} else if (eq) {
 		(void)node_val(nd, i, &cvl);
+		shrink = (vl < cvl);
 		if (node_leaf_setval(nd, i, v, vl))
 			return (-1);
 		/* Same length: the size is unchanged. */
@@ -597,7 +604,7 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 			return (-1);
 		rightedge = (i + 1 == nd->n);
 	}
-	if (fixup(bt, path, d, nd, rightedge)) {
+	if (fixup(bt, path, d, nd, rightedge, shrink)) {
 		bt->failed = 1;
 		return (-1);
 	}
