@@ -29,7 +29,7 @@
 #include "out.h"
 
 /* Default and largest batch window. */
-#define WINDOW_DEFAULT	1024
+#define WINDOW_DEFAULT	16384
 #define WINDOW_MAX	65536
 
 /* Exit statuses. */

@@ -21,7 +21,7 @@
 #include "load.h"
 
 /* Default and largest number of SET requests in flight. */
-#define WINDOW_DEFAULT	4096
+#define WINDOW_DEFAULT	16384
 #define WINDOW_MAX	65536
 
 static void
