@@ -205,8 +205,7 @@ sink_conn(void *cookie)
 	hexout(h, hex);
 	snprintf(line, sizeof(line), "%llu %s\n", (unsigned long long)total,
 	    hex);
-	if (n == 0)
-		write_all(c, (const uint8_t *)line, strlen(line));
+	/* Log before answering, so the log is complete when a client is. */
 	if (sink_log != NULL) {
 		pthread_mutex_lock(&log_mtx);
 		if ((f = fopen(sink_log, "a")) != NULL) {
@@ -215,6 +214,8 @@ sink_conn(void *cookie)
 		}
 		pthread_mutex_unlock(&log_mtx);
 	}
+	if (n == 0)
+		write_all(c, (const uint8_t *)line, strlen(line));
 done:
 	free(buf);
 	close(c);
