@@ -84,73 +84,78 @@ last() {
 
 ROWS="$D/rows"
 : >"$ROWS"
-# row NAME FIGURE UNIT CEILING
+# row NAME FIGURE UNIT CEILING CPU
 row() {
-	printf '%s %s %s %s\n' "$1" "$2" "$3" "$4" >>"$ROWS"
+	printf '%s %s %s %s %s\n' "$1" "$2" "$3" "$4" "$5" >>"$ROWS"
+}
+
+# cpu FILE: the client's CPU use during the recorded period.
+cpu() {
+	c=$(sed -n 's/^client-cpu //p' "$1" 2>/dev/null)
+	echo "${c:--}"
 }
 
 echo "bench: $MODE mode, 2^$LOG2N pairs, warm-up $W s, recorded" \
     "$SLONG/$SSHORT s; generating pairs" >&2
 "$P/mkpairs/mkpairs" $N >"$D/pairs" || exit 1
 
-# Ceilings: every workload against the null server.
+# The null server (ceilings) and kvlds run side by side, and each
+# workload runs against one right after the other, so that both figures
+# see the same load from whatever else shares the machine.
 "$P/nullserver/nullserver" -s "$D/null.sock" >"$D/null.log" 2>&1 &
-NULLPID=$!
-PIDS="$PIDS $NULLPID"
+PIDS="$PIDS $!"
 wait_sock "$D/null.sock"
-echo "bench: null-server ceilings" >&2
-"$P/bulk_insert/bulk_insert" -q "$D/null.sock" <"$D/pairs" >"$D/c.bulk_insert"
-"$P/tokyo/tokyo" -q "$D/null.sock" >"$D/c.tokyo"
-for t in bulk_update bulk_extract random_read random_mixed hotspot_read; do
-	"$P/$t/$t" -q --warmup $CW --seconds $CS "$D/null.sock" $N \
-	    >"$D/c.$t"
-done
-kill -TERM $NULLPID 2>/dev/null
-wait $NULLPID 2>/dev/null
+NS="$D/null.sock"
 
 TARGET="kvlds"
 KVLDS=${KVLDS:-$BIN/kvlds/kvlds}
+S=""
+DISK=""
 if [ -x "$KVLDS" ]; then
 	mkdir "$D/data"
 	# shellcheck disable=SC2086
 	"$KVLDS" -F -s "$D/kv.sock" -d "$D/data" ${KVLDS_OPTS:-} \
 	    >"$D/kvlds.log" 2>&1 &
-	KVPID=$!
-	PIDS="$PIDS $KVPID"
+	PIDS="$PIDS $!"
 	wait_sock "$D/kv.sock"
 	S="$D/kv.sock"
-	echo "bench: bulk_insert of $N pairs into kvlds" >&2
-	"$P/bulk_insert/bulk_insert" "$S" <"$D/pairs" >"$D/r.bulk_insert"
-	DISK=$(du -sk "$D/data" | cut -f1)
-	for t in bulk_update bulk_extract random_read random_mixed \
-	    hotspot_read; do
-		case $t in
-		random_read|random_mixed) s=$SLONG ;;
-		*) s=$SSHORT ;;
-		esac
-		echo "bench: $t ($W s + $s s)" >&2
-		"$P/$t/$t" -q --warmup $W --seconds $s "$S" $N >"$D/r.$t"
-	done
-	echo "bench: tokyo" >&2
-	"$P/tokyo/tokyo" -q "$S" >"$D/r.tokyo"
 else
 	TARGET="(kvlds not built)"
-	DISK=""
 fi
 
+echo "bench: bulk_insert of $N pairs" >&2
+"$P/bulk_insert/bulk_insert" -q "$NS" <"$D/pairs" >"$D/c.bulk_insert"
+if [ -n "$S" ]; then
+	"$P/bulk_insert/bulk_insert" "$S" <"$D/pairs" >"$D/r.bulk_insert"
+	DISK=$(du -sk "$D/data" | cut -f1)
+fi
+for t in bulk_update bulk_extract random_read random_mixed hotspot_read; do
+	case $t in
+	random_read|random_mixed) s=$SLONG ;;
+	*) s=$SSHORT ;;
+	esac
+	echo "bench: $t (null server $CW s + $CS s, kvlds $W s + $s s)" >&2
+	"$P/$t/$t" -q --warmup $CW --seconds $CS "$NS" $N >"$D/c.$t"
+	[ -n "$S" ] && "$P/$t/$t" --warmup $W --seconds $s "$S" $N \
+	    >"$D/r.$t"
+done
+echo "bench: tokyo" >&2
+"$P/tokyo/tokyo" -q "$NS" >"$D/c.tokyo"
+[ -n "$S" ] && "$P/tokyo/tokyo" -q "$S" >"$D/r.tokyo"
+
 row bulk_insert "$(last "$D/r.bulk_insert")" pairs/s \
-    "$(last "$D/c.bulk_insert")"
+    "$(last "$D/c.bulk_insert")" "$(cpu "$D/r.bulk_insert")"
 row bulk_update "$(last "$D/r.bulk_update")" SETs/s \
-    "$(last "$D/c.bulk_update")"
+    "$(last "$D/c.bulk_update")" "$(cpu "$D/r.bulk_update")"
 row bulk_extract "$(last "$D/r.bulk_extract")" pairs/s \
-    "$(last "$D/c.bulk_extract")"
+    "$(last "$D/c.bulk_extract")" "$(cpu "$D/r.bulk_extract")"
 row random_read "$(last "$D/r.random_read")" GETs/s \
-    "$(last "$D/c.random_read")"
+    "$(last "$D/c.random_read")" "$(cpu "$D/r.random_read")"
 row random_mixed "$(last "$D/r.random_mixed")" requests/s \
-    "$(last "$D/c.random_mixed")"
+    "$(last "$D/c.random_mixed")" "$(cpu "$D/r.random_mixed")"
 row hotspot_read "$(last "$D/r.hotspot_read")" GETs/s \
-    "$(last "$D/c.hotspot_read")"
-row tokyo "$(last "$D/r.tokyo")" "ms(10^6_SETs)" "$(last "$D/c.tokyo")"
+    "$(last "$D/c.hotspot_read")" "$(cpu "$D/r.hotspot_read")"
+row tokyo "$(last "$D/r.tokyo")" "ms(10^6_SETs)" "$(last "$D/c.tokyo")" -
 
 # Pipe benchmark (spiped): perftests/pipebench/bench.sh if its owner
 # wrote one, else a short run of the pipebench traffic ends through a
@@ -213,9 +218,9 @@ echo
 echo "kvlds benchmark ($MODE): 2^$LOG2N pairs of 40+40 bytes, warm-up" \
     "$W s, recorded $SLONG s (random_read, random_mixed) / $SSHORT s;" \
     "target: $TARGET"
-printf '%-14s %12s  %-15s %14s %7s\n' workload figure unit \
-    "null ceiling" ratio
-while read -r name fig unit ceil; do
+printf '%-14s %12s  %-15s %14s %7s %11s\n' workload figure unit \
+    "null ceiling" ratio "client CPU"
+while read -r name fig unit ceil cpu; do
 	ratio="-"
 	case "$fig$ceil" in
 	*[!0-9]*) ;;
@@ -230,9 +235,12 @@ while read -r name fig unit ceil; do
 	esac
 	[ -z "$fig" ] && fig="-"
 	[ "$TARGET" = kvlds ] || fig="-"
-	printf '%-14s %12s  %-15s %14s %7s\n' "$name" "$fig" "$unit" "$ceil" \
-	    "$ratio"
+	printf '%-14s %12s  %-15s %14s %7s %11s\n' "$name" "$fig" "$unit" \
+	    "$ceil" "$ratio" "$cpu"
 done <"$ROWS"
+echo "(ratio: null-server ceiling / kvlds figure, i.e. how far the client"
+echo "is from being the bottleneck; client CPU: share of one core the"
+echo "client used while measuring kvlds)"
 if [ -n "$DISK" ]; then
 	echo "disk use after bulk_insert: $((DISK / 1024)) MiB" \
 	    "($((N * 80 / 1048576)) MiB of pairs)"

@@ -1,4 +1,5 @@
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -211,7 +212,23 @@ struct kvbench_meter {
 	size_t nrates, cap;
 	unsigned int sec;
 	int done;
+	int recording;
+	double prev_t, prev_cpu, last_cpu;
+	double rec_t0, rec_cpu0;	/* Start of the recording period. */
+	double rec_t1, rec_cpu1;	/* Its end. */
 };
+
+static double
+cputime(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return (0);
+	return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) *
+	    1e-6);
+}
 
 static double
 now(void)
@@ -243,6 +260,8 @@ static void
 finish(struct kvbench_meter *m)
 {
 
+	m->rec_t1 = now();
+	m->rec_cpu1 = cputime();
 	m->done = 1;
 	event_del(m->tick);
 	event_base_loopbreak(m->base);
@@ -259,6 +278,9 @@ tickcb(evutil_socket_t fd, short what, void *cookie)
 
 	(void)fd;
 	(void)what;
+	m->prev_t = m->last;
+	m->prev_cpu = m->last_cpu;
+	m->last_cpu = cputime();
 	m->last = t;
 	m->lasttotal = m->total;
 	m->sec++;
@@ -273,6 +295,12 @@ tickcb(evutil_socket_t fd, short what, void *cookie)
 	}
 	if (warm)
 		return;
+	if (!m->recording) {
+		/* The first recorded second started at the previous tick. */
+		m->recording = 1;
+		m->rec_t0 = m->prev_t;
+		m->rec_cpu0 = m->prev_cpu;
+	}
 	if (record(m, rate)) {
 		finish(m);
 		return;
@@ -302,6 +330,12 @@ kvbench_meter_new(struct event_base *base, double warmup, double seconds,
 	m->out = out;
 	m->style = style;
 	m->start = m->last = now();
+	m->last_cpu = cputime();
+	if (warmup <= 0) {
+		m->recording = 1;
+		m->rec_t0 = m->start;
+		m->rec_cpu0 = m->last_cpu;
+	}
 	if ((m->tick = event_new(base, -1, EV_PERSIST, tickcb, m)) == NULL) {
 		warn0("event_new failed");
 		free(m);
@@ -375,6 +409,33 @@ kvbench_meter_median(struct kvbench_meter *m)
 {
 
 	return (kvbench_median(m->rates, m->nrates));
+}
+
+/**
+ * kvbench_meter_cpu(m):
+ * Return the CPU time used during the recording period as a fraction of
+ * its wall-clock time.
+ */
+double
+kvbench_meter_cpu(const struct kvbench_meter *m)
+{
+
+	if (!m->recording || !m->done || m->rec_t1 <= m->rec_t0)
+		return (0);
+	return ((m->rec_cpu1 - m->rec_cpu0) / (m->rec_t1 - m->rec_t0));
+}
+
+/**
+ * kvbench_meter_report(m, quiet):
+ * Print the client CPU line (unless ${quiet}) and the median.
+ */
+void
+kvbench_meter_report(struct kvbench_meter *m, int quiet)
+{
+
+	if (!quiet)
+		printf("client-cpu %.1f%%\n", 100 * kvbench_meter_cpu(m));
+	printf("%ju\n", (uintmax_t)kvbench_meter_median(m));
 }
 
 /**

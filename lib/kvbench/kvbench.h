@@ -143,6 +143,23 @@ uint64_t kvbench_meter_total(const struct kvbench_meter *);
 uint64_t kvbench_meter_median(struct kvbench_meter *);
 
 /**
+ * kvbench_meter_cpu(m):
+ * Return the CPU time (user + system) this process used during the
+ * recording period, as a fraction of the period's wall-clock time (1.0 =
+ * one core busy all the time): a client far below 1.0 was not the
+ * bottleneck.
+ */
+double kvbench_meter_cpu(const struct kvbench_meter *);
+
+/**
+ * kvbench_meter_report(m, quiet):
+ * Print the result of ${m} to standard output: unless ${quiet}, a line
+ * "client-cpu P%" (kvbench_meter_cpu()); then, always as the last line,
+ * the median of the recorded per-second rates.
+ */
+void kvbench_meter_report(struct kvbench_meter *, int);
+
+/**
  * kvbench_meter_free(m):
  * Free ${m}.  NULL is a no-op.
  */

@@ -210,18 +210,50 @@ response(struct kvclient *K, uint64_t id, const uint8_t *rec, size_t len)
 	return (0);
 }
 
+/*
+ * Take every whole response from the input buffer.  Packets are parsed
+ * in place from the first contiguous chunk and drained in one go; only a
+ * packet that straddles two chunks is made contiguous (packet_evpeek).
+ * The input buffer is left alone once the client is doomed (a callback
+ * freed it) or failed.
+ */
 static void
 transport_readcb(void *cookie)
 {
 	struct kvclient *K = cookie;
 	struct evbuffer *in = kvclient_transport_input(K->t);
+	struct evbuffer_iovec v;
 	const uint8_t *rec;
 	uint64_t id;
-	size_t len;
+	size_t len, off;
 	int rc;
 
 	K->busy++;
 	while (!K->failed && !K->doomed) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		for (off = 0; !K->failed && !K->doomed; ) {
+			rc = packet_parse((const uint8_t *)v.iov_base + off,
+			    v.iov_len - off, K->maxresp, &id, &rec, &len);
+			if (rc == PACKET_NEEDMORE)
+				break;
+			if (rc != PACKET_OK) {
+				fail(K, "malformed packet from server");
+				break;
+			}
+			off += len + PACKET_OVERHEAD;
+			if (response(K, id, rec, len))
+				fail(K, "malformed or unexpected response "
+				    "from server");
+		}
+		if (K->failed || K->doomed)
+			break;
+		if (off > 0) {
+			evbuffer_drain(in, off);
+			continue;
+		}
+
+		/* A packet across chunks, or not all there yet. */
 		rc = packet_evpeek(in, K->maxresp, &id, &rec, &len);
 		if (rc == PACKET_NEEDMORE)
 			break;
@@ -234,7 +266,6 @@ transport_readcb(void *cookie)
 			    "server");
 			break;
 		}
-		/* A callback freed the client: leave ${in} alone. */
 		if (K->doomed)
 			break;
 		packet_evdrain(in, len);

@@ -102,7 +102,7 @@ main(int argc, char *argv[])
 	}
 	if (!o.quiet)
 		printf("%ju pairs\n", (uintmax_t)kvbench_meter_total(S.m));
-	printf("%ju\n", (uintmax_t)kvbench_meter_median(S.m));
+	kvbench_meter_report(S.m, o.quiet);
 	kvbench_meter_free(S.m);
 	kvclient_free(S.K);
 	event_base_free(base);

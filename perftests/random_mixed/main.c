@@ -104,7 +104,7 @@ main(int argc, char *argv[])
 		warn0("benchmark failed");
 		exit(1);
 	}
-	printf("%ju\n", (uintmax_t)kvbench_meter_median(S.m));
+	kvbench_meter_report(S.m, o.quiet);
 	kvbench_meter_free(S.m);
 	kvclient_free(S.K);
 	event_base_free(base);
