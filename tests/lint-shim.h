@@ -1,15 +1,21 @@
 /*
- * lint-cunit.h: included first (-include) into every file that
+ * lint-shim.h: included first (-include) into every file that
  * tests/lint.sh analyses, never into a build.  CUnit's *_FATAL assertions
  * longjmp out of a failing test, which the static analyzer cannot see;
  * this wrapper makes a failed fatal assertion visibly not return, so that
  * code after CU_ASSERT_FATAL(p != NULL) is not reported as a possible
  * NULL dereference.
+ *
+ * Likewise getopt(3) sets optarg to a string for every option declared
+ * with an argument, which the analyzer does not know: reading optarg
+ * through lint_optarg() tells it that the value is not NULL.
  */
-#ifndef LINT_CUNIT_H_
-#define LINT_CUNIT_H_
+#ifndef LINT_SHIM_H_
+#define LINT_SHIM_H_
 
+#include <getopt.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -26,4 +32,16 @@ lint_cu_assert(CU_BOOL v, unsigned int line, const char *cond,
 
 #define CU_assertImplementation lint_cu_assert
 
-#endif /* !LINT_CUNIT_H_ */
+/* optarg is never NULL for the options that read it. */
+static inline char *
+lint_optarg(void)
+{
+
+	if (optarg == NULL)
+		abort();
+	return (optarg);
+}
+
+#define optarg (lint_optarg())
+
+#endif /* !LINT_SHIM_H_ */

@@ -1,9 +1,10 @@
 #!/bin/sh
 # lint.sh: cppcheck and clang-tidy over every C source of the project
 # (lib, the programs, the tests; not build output).  The clang-tidy check
-# set lives in the top-level .clang-tidy; tests/lint-cunit.h teaches the
-# analyzer that CUnit fatal assertions stop a test.  Prints every finding
-# and exits non-zero if either tool reports one (or fails to run).
+# set lives in the top-level .clang-tidy; tests/lint-shim.h teaches the
+# analyzer that CUnit fatal assertions stop a test and that optarg is set.
+# Prints every finding and exits non-zero if either tool reports one (or
+# fails to run).
 #
 # Environment: LINT_JOBS  parallel clang-tidy processes (2).
 cd "$(dirname "$0")/.." || exit 1
@@ -11,7 +12,7 @@ SRCS=$(find lib kvlds spiped spipe perftests tests -name '*.c' \
     2>/dev/null | sort)
 [ -n "$SRCS" ] || { echo "lint: no C sources"; exit 0; }
 FLAGS="-std=c11 -D_GNU_SOURCE -Ilib -I. -Itests/unit
-    -include tests/lint-cunit.h"
+    -include tests/lint-shim.h"
 export FLAGS
 rc=0
 out=$(mktemp -d /tmp/lint.XXXXXX) || exit 1
