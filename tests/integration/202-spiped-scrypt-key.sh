@@ -3,8 +3,8 @@
 # The issue's interop: our spiped, given a key file that Debian's
 # `scrypt enc` encrypted (passphrase from the environment), talks to
 # Debian's spiped given the plain file, in both directions (our -e to
-# their -d, their -e to our -d).  A wrong passphrase makes our spiped
-# exit non-zero without listening.
+# their -d, their -e to our -d), and likewise with spipe.  A wrong
+# passphrase makes our spiped exit non-zero without listening.
 . "$(dirname "$0")/../lib.sh"
 
 OURS=$(bin spiped)
@@ -90,7 +90,26 @@ wait_port "$E" 20
 wait_port "$D"
 roundtrip "$D" "Debian -e to ours -d"
 
-# 3. A wrong passphrase: non-zero exit, a clear message, no listener.
+# 3. spipe: ours (encrypted key) to Debian's -d, Debian's spipe (plain
+# key) to our -d.
+SPIPE=$(bin spipe)
+if [ -x "$SPIPE" ]; then
+	timeout 20 "$SPIPE" -t "[127.0.0.1]:$B" -k "$T/enc.key" \
+	    --passphrase env:SPIPED_PW <"$T/payload" >"$T/spipe1.out" ||
+	    fail "our spipe with the encrypted key"
+	cmp -s "$T/payload" "$T/spipe1.out" || fail "our spipe: data differs"
+	log "ok: our spipe (encrypted key) to Debian -d"
+else
+	log "our spipe not built: its part skipped"
+fi
+if command -v spipe >/dev/null; then
+	timeout 20 spipe -t "[127.0.0.1]:$E" -k "$T/plain.key" \
+	    <"$T/payload" >"$T/spipe2.out" || fail "Debian spipe to ours -d"
+	cmp -s "$T/payload" "$T/spipe2.out" || fail "Debian spipe: data differs"
+	log "ok: Debian spipe to our -d (encrypted key)"
+fi
+
+# 4. A wrong passphrase: non-zero exit, a clear message, no listener.
 export SPIPED_BAD='not it'
 F=$(free_port)
 if timeout 20 "$OURS" -e -F -s "[127.0.0.1]:$F" -t "[127.0.0.1]:$B" \
