@@ -58,6 +58,11 @@ struct btree {
 	/* Scratch page buffer for reads. */
 	uint8_t *rbuf;
 
+	/* The page cache: clean nodes are dropped past cachebytes. */
+	size_t cachebytes;	/* 0 = unlimited */
+	uint64_t durable;	/* pages below this address are durable */
+	uint64_t evicted, sweeps;
+
 	/*
 	 * Tree bytes: the total length of the pages reachable from the root
 	 * of the last frozen tree, and the bytes of on-disk pages the pending
@@ -71,7 +76,13 @@ struct btree {
 	uint32_t cseg;		/* segment being cleaned; 0 = none */
 	uint64_t coff, csize;	/* scan position and segment size */
 	int cstate;		/* CL_* */
-	uint64_t cdelete_at;	/* delete cseg once bt->seq reaches this */
+	struct cwait {		/* scanned segments awaiting deletion */
+		uint32_t seg;
+		uint64_t at;	/* delete once bt->seq reaches this */
+		uint64_t size;
+	} *cwait;
+	size_t ncwait, cwaitcap;
+	uint64_t cwaitbytes;	/* their total size */
 	uint8_t *cbuf;
 	size_t cbufcap;
 
@@ -84,7 +95,6 @@ struct btree {
 /* Cleaner states. */
 #define CL_IDLE		0	/* no victim */
 #define CL_SCAN		1	/* scanning cseg from coff */
-#define CL_WAIT		2	/* scanned: delete at cdelete_at */
 #define CL_STUCK	3	/* a damaged record: cleaning stopped */
 
 enum op { OP_SET, OP_ADD, OP_MODIFY, OP_CAS, OP_DELETE, OP_CAD };
@@ -172,14 +182,75 @@ bad:
 	return (NULL);
 }
 
-/* Child ${i} of ${nd}, loaded. */
+/* Child ${i} of ${nd}, loaded, marked as used. */
 static inline struct node *
 child(struct btree *bt, struct node *nd, uint32_t i)
 {
+	struct node *c = nd->kids[i].n;
 
-	if (nd->kids[i].n != NULL)
-		return (nd->kids[i].n);
-	return (load(bt, nd, i, &nd->kids[i]));
+	if (c == NULL && (c = load(bt, nd, i, &nd->kids[i])) == NULL)
+		return (NULL);
+	c->used = 1;
+	return (c);
+}
+
+/*
+ * Drop clean children below ${nd} not used since the last sweep (and
+ * clear the mark of the others), deepest first, until node memory is at
+ * most ${target}.  Only pages below bt->durable are dropped: they can be
+ * read back.  A dropped slot keeps the child's address, so the child is
+ * loaded again on its next use.  Dropping a slot of a shared frozen node
+ * changes no content, as loading one does.
+ */
+static void
+sweep(struct btree *bt, struct node *nd, size_t target)
+{
+	struct node *c;
+	uint32_t i;
+
+	for (i = 0; i <= nd->n; i++) {
+		if ((c = nd->kids[i].n) == NULL)
+			continue;
+		if (c->level > 0)
+			sweep(bt, c, target);
+		if (node_memory() <= target)
+			return;
+		if (c->used) {
+			c->used = 0;
+			continue;
+		}
+		if (c->addr == 0 || c->addr >= bt->durable)
+			continue;
+		nd->kids[i].addr = c->addr;
+		nd->kids[i].n = NULL;
+		node_unref(c);
+		bt->evicted++;
+	}
+}
+
+/*
+ * If nodes hold more than the cache budget, sweep the trees (a clock
+ * algorithm: a second pass finds what the first unmarked) down to 90%
+ * of the budget.  Called only at the start of an entry point, when no
+ * node pointer is held across it.
+ */
+static void
+evict(struct btree *bt)
+{
+	size_t target;
+	int pass;
+
+	if (bt->cachebytes == 0 || node_memory() <= bt->cachebytes)
+		return;
+	target = bt->cachebytes - bt->cachebytes / 10;
+	for (pass = 0; pass < 2 && node_memory() > target; pass++) {
+		bt->sweeps++;
+		if (bt->croot.n != NULL && bt->croot.n->level > 0)
+			sweep(bt, bt->croot.n, target);
+		if (bt->proot.n != NULL && bt->proot.n != bt->croot.n &&
+		    bt->proot.n->level > 0)
+			sweep(bt, bt->proot.n, target);
+	}
 }
 
 /**
@@ -202,6 +273,7 @@ btree_open(const struct btree_opts *opts)
 	}
 	bt->pagesize = opts->pagesize;
 	bt->costratio = opts->costratio;
+	bt->cachebytes = opts->cachebytes;
 	bt->gen = 1;
 	if ((bt->rbuf = malloc(bt->pagesize)) == NULL) {
 		warnp("malloc");
@@ -211,6 +283,7 @@ btree_open(const struct btree_opts *opts)
 		goto err1;
 	bt->seq = c.seq;
 	bt->treebytes = c.treebytes;
+	bt->durable = c.bend;
 	bt->croot.addr = c.root;
 	if (c.root != 0 && load(bt, NULL, 0, &bt->croot) == NULL) {
 		warn0("%s: cannot read the root page of commit %llu",
@@ -249,6 +322,7 @@ btree_close(struct btree *bt)
 	free(bt->dirty);
 	free(bt->rbuf);
 	free(bt->cbuf);
+	free(bt->cwait);
 	free(bt);
 }
 
@@ -282,6 +356,7 @@ btree_get(struct btree *bt, const uint8_t *key, size_t klen,
 {
 	struct node *nd;
 
+	evict(bt);
 	if ((nd = bt->croot.n) == NULL)
 		return (1);
 	while (nd->level > 0) {
@@ -312,6 +387,7 @@ btree_range(struct btree *bt, const uint8_t *start, size_t slen,
 	int d, depth, eq;
 
 	*nextlen = 0;
+	evict(bt);
 	if ((nd = bt->croot.n) == NULL)
 		return (0);
 
@@ -524,6 +600,7 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 		return (-1);
 	}
 	bt->npending++;
+	evict(bt);
 
 	/* Decide the status on a read-only descent first (not for SET). */
 	eq = 0;
@@ -756,71 +833,95 @@ clean_page(struct btree *bt, const uint8_t *rec, size_t len, uint64_t addr)
 
 /*
  * One step of the cleaner, run as a commit begins (so what it moves goes
- * into that commit).  When the log holds more than treebytes * (1 +
- * 1 / costratio), the oldest segment is scanned, a budget of bytes per
- * commit (three times the last batch, at least 1 MiB, so the cleaner
- * outpaces the writes), and the pages the tree still references are
- * copied into the pending tree.  When the whole segment has been scanned,
- * it is deleted once the commit after the one that moved its last page is
- * durable (so both checkpoint slots name trees that do not reference it).
+ * into that commit).  While the log, less the segments already scanned,
+ * holds more than treebytes * (1 + 1 / costratio), segments are scanned
+ * oldest first, up to a budget of bytes per commit (three times the last
+ * batch, at least 1 MiB, so the cleaner outpaces the writes), and the
+ * pages the tree still references are copied into the pending tree.  A
+ * scanned segment is deleted once the commit after the one that moved
+ * its last page is durable (so both checkpoint slots name trees that do
+ * not reference it): see clean_finish.
  */
 static void
 clean_step(struct btree *bt)
 {
-	uint64_t logbytes, limit, budget, a;
-	size_t nseg, pos, got, rlen;
+	struct cwait *nw;
+	uint64_t logbytes, limit, budget, a, chunk;
+	size_t nseg, pos, got, rlen, ncap;
 	ssize_t r;
 	uint8_t *nb;
 
-	if (bt->costratio <= 0 || bt->cstate == CL_STUCK ||
-	    bt->cstate == CL_WAIT)
+	if (bt->costratio <= 0 || bt->cstate == CL_STUCK)
 		return;
-	pagestore_stats(bt->ps, &nseg, &logbytes);
-	if (bt->cstate == CL_IDLE) {
-		limit = bt->treebytes + (uint64_t)((double)bt->treebytes /
-		    bt->costratio);
-		if (logbytes <= limit + pagestore_segsize(bt->ps) / 2)
-			return;
-		if (pagestore_oldest(bt->ps, &bt->cseg, &bt->csize))
-			return;
-		bt->coff = 0;
-		bt->cstate = CL_SCAN;
-	}
-
 	budget = 3 * (uint64_t)bt->batchlen;
 	if (budget < 1024 * 1024)
 		budget = 1024 * 1024;
-	if (budget > bt->csize - bt->coff)
-		budget = bt->csize - bt->coff;
-	if (budget + bt->pagesize > bt->cbufcap) {
-		if ((nb = realloc(bt->cbuf, budget + bt->pagesize)) == NULL)
-			return;
-		bt->cbuf = nb;
-		bt->cbufcap = budget + bt->pagesize;
-	}
-	/* Read the budget plus a page, so the last record is whole. */
-	a = ((uint64_t)bt->cseg << 32) | bt->coff;
-	if ((r = pagestore_readraw(bt->ps, a, bt->cbuf, budget +
-	    bt->pagesize)) == -1)
-		goto stuck;
-	got = (size_t)r;
-	for (pos = 0; pos < budget && pos + NODE_HDR <= got; pos += rlen) {
-		rlen = page_be32dec(&bt->cbuf[pos + 4]);
-		if (rlen < NODE_HDR || rlen > got - pos ||
-		    page_be64dec(&bt->cbuf[pos + 8]) != a + pos ||
-		    page_be32dec(&bt->cbuf[pos]) !=
-		    crc32c(&bt->cbuf[pos + 4], rlen - 4))
-			goto damaged;
-		if (bt->cbuf[pos + 16] == PAGE_TYPE_NODE &&
-		    clean_page(bt, &bt->cbuf[pos], rlen, a + pos))
+	limit = bt->treebytes + (uint64_t)((double)bt->treebytes /
+	    bt->costratio) + pagestore_segsize(bt->ps) / 2;
+
+	while (budget > 0) {
+		if (bt->cstate == CL_IDLE) {
+			pagestore_stats(bt->ps, &nseg, &logbytes);
+			if (logbytes - bt->cwaitbytes <= limit)
+				return;
+			if (pagestore_next(bt->ps, bt->cseg, &bt->cseg,
+			    &bt->csize))
+				return;
+			bt->coff = 0;
+			bt->cstate = CL_SCAN;
+		}
+
+		chunk = bt->csize - bt->coff;
+		if (chunk > budget)
+			chunk = budget;
+		if (chunk + bt->pagesize > bt->cbufcap) {
+			if ((nb = realloc(bt->cbuf, chunk + bt->pagesize)) ==
+			    NULL)
+				return;
+			bt->cbuf = nb;
+			bt->cbufcap = chunk + bt->pagesize;
+		}
+		/* Read the chunk plus a page, so the last record is whole. */
+		a = ((uint64_t)bt->cseg << 32) | bt->coff;
+		if ((r = pagestore_readraw(bt->ps, a, bt->cbuf, chunk +
+		    bt->pagesize)) == -1)
 			goto stuck;
-	}
-	bt->coff += pos;
-	bt->cleanscanned += pos;
-	if (bt->coff >= bt->csize) {
-		/* This commit is seq + 1; the one after it is seq + 2. */
-		bt->cstate = CL_WAIT;
-		bt->cdelete_at = bt->seq + 2;
+		got = (size_t)r;
+		for (pos = 0; pos < chunk && pos + NODE_HDR <= got;
+		    pos += rlen) {
+			rlen = page_be32dec(&bt->cbuf[pos + 4]);
+			if (rlen < NODE_HDR || rlen > got - pos ||
+			    page_be64dec(&bt->cbuf[pos + 8]) != a + pos ||
+			    page_be32dec(&bt->cbuf[pos]) !=
+			    crc32c(&bt->cbuf[pos + 4], rlen - 4))
+				goto damaged;
+			if (bt->cbuf[pos + 16] == PAGE_TYPE_NODE &&
+			    clean_page(bt, &bt->cbuf[pos], rlen, a + pos))
+				goto stuck;
+		}
+		if (pos == 0 && bt->coff < bt->csize)
+			goto damaged;
+		bt->coff += pos;
+		bt->cleanscanned += pos;
+		budget = budget > pos ? budget - pos : 0;
+		if (bt->coff < bt->csize)
+			continue;
+
+		/* Scanned: this commit is seq + 1, the next seq + 2. */
+		if (bt->ncwait == bt->cwaitcap) {
+			ncap = bt->cwaitcap ? bt->cwaitcap * 2 : 8;
+			if ((nw = realloc(bt->cwait, ncap * sizeof(*nw))) ==
+			    NULL)
+				goto stuck;
+			bt->cwait = nw;
+			bt->cwaitcap = ncap;
+		}
+		bt->cwait[bt->ncwait].seg = bt->cseg;
+		bt->cwait[bt->ncwait].at = bt->seq + 2;
+		bt->cwait[bt->ncwait].size = bt->csize;
+		bt->ncwait++;
+		bt->cwaitbytes += bt->csize;
+		bt->cstate = CL_IDLE;
 	}
 	return;
 
@@ -836,20 +937,24 @@ stuck:
 	bt->cstate = CL_STUCK;
 }
 
-/* Delete the cleaned segment once no recoverable tree references it. */
+/* Delete scanned segments that no recoverable tree references. */
 static void
 clean_finish(struct btree *bt)
 {
+	size_t i, j;
 
-	if (bt->cstate != CL_WAIT || bt->seq < bt->cdelete_at)
-		return;
-	if (pagestore_free(bt->ps, bt->cseg)) {
-		bt->cstate = CL_STUCK;
-		return;
+	for (i = j = 0; i < bt->ncwait; i++) {
+		if (bt->cwait[i].at > bt->seq) {
+			bt->cwait[j++] = bt->cwait[i];
+			continue;
+		}
+		bt->cwaitbytes -= bt->cwait[i].size;
+		if (pagestore_free(bt->ps, bt->cwait[i].seg))
+			bt->cstate = CL_STUCK;
+		else
+			bt->cleanedsegs++;
 	}
-	bt->cleanedsegs++;
-	bt->cstate = CL_IDLE;
-	bt->cseg = 0;
+	bt->ncwait = j;
 }
 
 /* Append the dirty nodes under ${nd} (itself dirty), children first. */
@@ -927,6 +1032,8 @@ btree_commit_begin(struct btree *bt)
 					nd->kids[j].addr = nd->kids[j].n->addr;
 		page_encode(nd, nd->addr, &bt->batch[pos]);
 		pos += nd->size;
+		/* Frozen from now on: give back the room for growth. */
+		node_compact(nd);
 	}
 	if (bt->proot.n != NULL)
 		bt->proot.addr = bt->proot.n->addr;
@@ -986,6 +1093,7 @@ btree_commit_end(struct btree *bt)
 	bt->froot.n = NULL;
 	bt->seq++;
 	bt->inflight = 0;
+	bt->durable = bt->batchaddr + bt->batchlen;
 	bt->commits++;
 	bt->pageswritten += bt->lastdirty;
 	bt->byteswritten += bt->batchlen;
@@ -1003,20 +1111,22 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 	uint64_t bytes;
 
 	pagestore_stats(bt->ps, &nseg, &bytes);
-	snprintf(buf, len, "commit %llu, nodes in memory %zu, pending "
-	    "mutations %zu, segments %zu, log bytes %llu, tree bytes %llu, "
+	snprintf(buf, len, "commit %llu, nodes in memory %zu (%zu bytes, "
+	    "%llu evicted in %llu sweeps), pending mutations %zu, segments %zu, log bytes %llu, tree bytes %llu, "
 	    "commits %llu (%llu pages, %llu bytes written), pages read %llu, "
 	    "cleaner: %s segment %u at %llu, %llu segments freed, %llu "
 	    "bytes scanned, %llu pages moved",
-	    (unsigned long long)bt->seq, node_count(), bt->npending, nseg,
+	    (unsigned long long)bt->seq, node_count(), node_memory(),
+	    (unsigned long long)bt->evicted, (unsigned long long)bt->sweeps,
+	    bt->npending, nseg,
 	    (unsigned long long)bytes, (unsigned long long)bt->treebytes,
 	    (unsigned long long)bt->commits,
 	    (unsigned long long)bt->pageswritten,
 	    (unsigned long long)bt->byteswritten,
 	    (unsigned long long)bt->pagesread,
 	    bt->cstate == CL_IDLE ? "idle" : bt->cstate == CL_SCAN ?
-	    "scanning" : bt->cstate == CL_WAIT ? "waiting to delete" :
-	    "stopped", (unsigned)bt->cseg, (unsigned long long)bt->coff,
+	    "scanning" : "stopped", (unsigned)bt->cseg,
+	    (unsigned long long)bt->coff,
 	    (unsigned long long)bt->cleanedsegs,
 	    (unsigned long long)bt->cleanscanned,
 	    (unsigned long long)bt->cleanedpages);

@@ -12,6 +12,7 @@
 #include "node.h"
 
 static size_t nodes_allocated;
+static size_t nodes_memory;
 
 /**
  * node_count():
@@ -22,6 +23,33 @@ node_count(void)
 {
 
 	return (nodes_allocated);
+}
+
+/**
+ * node_memory():
+ * Bytes held by all nodes.
+ */
+size_t
+node_memory(void)
+{
+
+	return (nodes_memory);
+}
+
+/**
+ * node_reacct(node):
+ * Recount a node's memory.
+ */
+void
+node_reacct(struct node *nd)
+{
+	size_t m;
+
+	m = sizeof(*nd) + nd->acap + nd->offcap * sizeof(uint32_t) +
+	    nd->kidcap * sizeof(struct bt_child) +
+	    (nd->hidx != NULL ? (nd->hmask + 1) * sizeof(uint32_t) : 0);
+	nodes_memory = nodes_memory - nd->memacct + m;
+	nd->memacct = m;
 }
 
 /* Entry length in the arena of entry ${i}. */
@@ -66,6 +94,7 @@ node_new(uint8_t level, uint64_t gen)
 	nd->gen = gen;
 	nd->size = NODE_HDR + (level > 0 ? NODE_INT_BASE : 0);
 	nodes_allocated++;
+	node_reacct(nd);
 	return (nd);
 }
 
@@ -106,6 +135,7 @@ arena_reserve(struct node *nd, size_t need)
 	nd->alen = pos;
 	nd->acap = (uint32_t)ncap;
 	nd->agarb = 0;
+	node_reacct(nd);
 	return (0);
 }
 
@@ -135,6 +165,7 @@ slots_reserve(struct node *nd)
 		nd->kids = nk;
 		nd->kidcap = ncap;
 	}
+	node_reacct(nd);
 	return (0);
 }
 
@@ -195,6 +226,7 @@ node_clone(const struct node *src, uint64_t gen)
 	}
 	nd->n = src->n;
 	nd->size = src->size;
+	node_reacct(nd);
 
 	/* Success! */
 	return (nd);
@@ -205,6 +237,45 @@ err1:
 err0:
 	/* Failure! */
 	return (NULL);
+}
+
+/**
+ * node_compact(node):
+ * Shrink a node's arrays to fit.
+ */
+void
+node_compact(struct node *nd)
+{
+	uint8_t *na;
+	uint32_t *no;
+	struct bt_child *nk;
+	uint32_t i, pos, live = nd->alen - nd->agarb;
+	size_t l;
+
+	if (nd->acap > live + 32 && (na = malloc(live ? live : 1)) != NULL) {
+		for (i = 0, pos = 0; i < nd->n; i++) {
+			l = entlen(nd, i);
+			memcpy(&na[pos], &nd->arena[nd->off[i]], l);
+			nd->off[i] = pos;
+			pos += (uint32_t)l;
+		}
+		free(nd->arena);
+		nd->arena = na;
+		nd->alen = pos;
+		nd->acap = live ? live : 1;
+		nd->agarb = 0;
+	}
+	if (nd->offcap > nd->n + 4 && nd->n > 0 &&
+	    (no = realloc(nd->off, nd->n * sizeof(uint32_t))) != NULL) {
+		nd->off = no;
+		nd->offcap = nd->n;
+	}
+	if (nd->level > 0 && nd->kidcap > nd->n + 4 &&
+	    (nk = realloc(nd->kids, (nd->n + 1) * sizeof(*nk))) != NULL) {
+		nd->kids = nk;
+		nd->kidcap = nd->n + 1;
+	}
+	node_reacct(nd);
 }
 
 /**
@@ -235,6 +306,7 @@ node_unref(struct node *nd)
 		for (i = 0; i <= nd->n; i++)
 			node_unref(nd->kids[i].n);
 	}
+	nodes_memory -= nd->memacct;
 	free(nd->hidx);
 	free(nd->kids);
 	free(nd->off);
@@ -603,6 +675,7 @@ node_hfind(struct node *nd, const uint8_t *key, size_t kl, size_t *vl)
 				h = (h + 1) & nd->hmask;
 			nd->hidx[h] = nd->off[i] + 1;
 		}
+		node_reacct(nd);
 	}
 	h = crc32c_update(0, key, kl) & nd->hmask;
 	while ((x = nd->hidx[h]) != 0) {

@@ -62,10 +62,26 @@ struct node {
 	uint32_t kidcap;
 	uint32_t *hidx;		/* frozen leaves: hash -> arena offset + 1 */
 	uint32_t hmask;
+	size_t memacct;		/* bytes counted in node_memory() */
+	uint8_t used;		/* touched since the last eviction sweep */
 };
 
 /* node_count(): number of nodes currently allocated (all trees). */
 size_t node_count(void);
+
+/*
+ * node_memory(): bytes of memory held by all nodes (structures, arenas,
+ * offset, child and hash arrays).  Nodes are only touched by the loop
+ * thread, so plain counters suffice.
+ */
+size_t node_memory(void);
+
+/*
+ * node_reacct(node):
+ * Recount ${node}'s memory after its arrays were allocated or resized
+ * outside node.c (page_decode).
+ */
+void node_reacct(struct node *);
 
 /*
  * node_new(level, gen):
@@ -81,6 +97,13 @@ struct node *node_new(uint8_t, uint64_t);
  * addr 0, refcnt 1; loaded children gain a reference.  NULL on error.
  */
 struct node *node_clone(const struct node *, uint64_t);
+
+/*
+ * node_compact(node):
+ * Shrink a mutable node's arrays to fit its entries (a node about to be
+ * frozen will not grow again).  Failure to reallocate is harmless.
+ */
+void node_compact(struct node *);
 
 /* node_ref(node): add a reference. */
 void node_ref(struct node *);

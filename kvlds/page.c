@@ -161,6 +161,7 @@ page_decode(const uint8_t *buf, size_t buflen, uint64_t addr,
 		if ((nd->kids = calloc(nd->kidcap, sizeof(*nd->kids))) == NULL)
 			goto nomem;
 	}
+	node_reacct(nd);
 
 	p = &buf[NODE_HDR];
 	end = &buf[len];

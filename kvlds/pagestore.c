@@ -679,16 +679,17 @@ pagestore_write(struct pagestore *ps, const uint8_t *buf, size_t len,
 }
 
 /**
- * pagestore_oldest(ps, seg, size):
- * The oldest segment other than the current one.
+ * pagestore_next(ps, after, seg, size):
+ * The oldest segment above ${after} other than the current one.
  */
 int
-pagestore_oldest(struct pagestore *ps, uint32_t *seg, uint64_t *size)
+pagestore_next(struct pagestore *ps, uint32_t after, uint32_t *seg,
+    uint64_t *size)
 {
 	uint32_t s;
 	off_t sz;
 
-	for (s = 1; s < ps->curseg && s < ps->nfds; s++) {
+	for (s = after + 1; s < ps->curseg && s < ps->nfds; s++) {
 		if (ps->fds[s] == -1)
 			continue;
 		if ((sz = segsize_of(ps, s)) == -1)

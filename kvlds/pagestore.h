@@ -95,11 +95,12 @@ uint64_t pagestore_reserve(struct pagestore *, size_t);
 int pagestore_write(struct pagestore *, const uint8_t *, size_t, uint64_t);
 
 /*
- * pagestore_oldest(ps, seg, size):
- * Set *seg to the oldest segment that is not the one being appended to,
- * and *size to its length; return -1 if there is none.
+ * pagestore_next(ps, after, seg, size):
+ * Set *seg to the oldest segment numbered above ${after} that is not the
+ * one being appended to, and *size to its length; return -1 if there is
+ * none.
  */
-int pagestore_oldest(struct pagestore *, uint32_t *, uint64_t *);
+int pagestore_next(struct pagestore *, uint32_t, uint32_t *, uint64_t *);
 
 /*
  * pagestore_readraw(ps, addr, buf, len):

@@ -28,6 +28,8 @@ static const size_t pagesizes[] = {
 #define NPS	(sizeof(pagesizes) / sizeof(pagesizes[0]))
 
 static char tmpdir[64];
+static size_t opt_cache;	/* cachebytes for openbt */
+static double opt_cost;		/* costratio for openbt */
 
 /* ---------------------------------------------------------- helpers */
 
@@ -84,6 +86,8 @@ openbt(size_t pagesize)
 	memset(&o, 0, sizeof(o));
 	o.dir = tmpdir;
 	o.pagesize = pagesize;
+	o.cachebytes = opt_cache;
+	o.costratio = opt_cost;
 	return (btree_open(&o));
 }
 
@@ -486,7 +490,7 @@ test_statuses(void)
 static void
 test_random(void)
 {
-	static const size_t rps[] = { 512, 1023, 1100, 2048, 4096 };
+	static const size_t rps[] = { 512, 1023, 1100, 2048, 4096, 1024 };
 	struct btree *bt;
 	struct ref pend = { NULL, 0, 0 }, comm = { NULL, 0, 0 },
 	    froz = { NULL, 0, 0 };
@@ -511,6 +515,12 @@ test_random(void)
 		ps = rps[j];
 		btree_maxsizes(ps, &mk, &mv);
 		newdir();
+		/* The last round: a tiny cache and the cleaner at work. */
+		if (j == sizeof(rps) / sizeof(rps[0]) - 1) {
+			opt_cache = 48 * 1024;
+			opt_cost = 1.0;
+			pagestore_set_segsize(32 * 1024);
+		}
 		CU_ASSERT_FATAL((bt = openbt(ps)) != NULL);
 		pend.n = comm.n = froz.n = 0;
 		inflight = 0;
@@ -679,6 +689,18 @@ test_random(void)
 		}
 		CU_ASSERT_FATAL(commit(bt) == 0);
 		CU_ASSERT(check_all(bt, &pend, 700) == 0);
+		if (opt_cache) {
+			char st[1024], *p;
+
+			/* Pages were evicted and segments cleaned. */
+			btree_stats(bt, st, sizeof(st));
+			fprintf(stderr, "%s\n", st);
+			CU_ASSERT((p = strstr(st, "bytes, ")) != NULL &&
+			    strtoull(p + 7, NULL, 10) > 0);
+			CU_ASSERT((p = strstr(st, "deleted, ")) == NULL);
+			CU_ASSERT((p = strstr(st, " segments freed")) != NULL &&
+			    p[-1] != ' ' && !(p[-1] == '0' && p[-2] == ' '));
+		}
 		btree_close(bt);
 		CU_ASSERT_FATAL((bt = openbt(ps)) != NULL);
 		CU_ASSERT(check_all(bt, &pend, 0) == 0);
@@ -686,6 +708,8 @@ out:
 		btree_close(bt);
 	}
 	CU_ASSERT(total >= 100000 || getenv("TEST_BTREE_OPS") != NULL);
+	opt_cache = 0;
+	opt_cost = 0;
 	pagestore_set_segsize(64 * 1024 * 1024);
 	pagestore_set_nosync(0);
 	free(pend.p);
