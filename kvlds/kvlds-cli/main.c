@@ -103,8 +103,8 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct keyfile_opts kopts = { NULL, 0, 0 };
-	struct kvclient_opts copts = { NULL };
+	struct keyfile_opts kopts = { .passphrase = NULL };
+	struct kvclient_opts copts = { .key = NULL };
 	const char *addr = NULL, *keypath = NULL;
 	enum enc_mode mode = ENC_TEXT;
 	struct cmd_word words[8];

@@ -17,7 +17,7 @@ struct kvclient *
 conn_open(const char *addr, const char *keypath,
     const struct keyfile_opts *kopts)
 {
-	struct kvclient_opts copts = { NULL };
+	struct kvclient_opts copts = { .key = NULL };
 	struct kvclient *K;
 	uint8_t key[32];
 

@@ -114,7 +114,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct keyfile_opts kopts = { NULL, 0, 0 };
+	struct keyfile_opts kopts = { .passphrase = NULL };
 	const char *addr = NULL, *keypath = NULL, *path;
 	struct progress *P;
 	struct kvclient *K;
