@@ -25,8 +25,10 @@ ids = c.send_many([kv.req_set(key(i), val(i)) for i in range(N)])
 assert all(kv.parse_status(r) == 0 for r in c.collect(ids).values())
 ids = c.send_many([kv.req_delete(key(i)) for i in range(0, N, 5)])
 c.collect(ids)
+ids = c.send_many([kv.req_get(key(i)) for i in range(N)])
+got = c.collect(ids)
 for i in range(N):
-    assert c.get(key(i)) == (None if i % 5 == 0 else val(i)), i
+    assert kv.parse_get(got[ids[i]]) == (None if i % 5 == 0 else val(i)), i
 allp = c.range_all(b"", b"", 2000)
 want = [(key(i), val(i)) for i in range(N) if i % 5]
 assert allp == want, (len(allp), len(want))
@@ -40,7 +42,7 @@ EOF
 import sys, kvclient as kv
 c = kv.Conn(sys.argv[1])
 mk, mv = c.params()
-allp = c.range_all(b"", b"", 0)
+allp = c.range_all(b"", b"", 300)
 assert len(allp) == 1200, len(allp)
 assert [int(k[:6]) for k, _ in allp] == [i for i in range(1500) if i % 5]
 EOF

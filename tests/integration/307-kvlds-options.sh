@@ -9,7 +9,6 @@ KVLDS=$(bin kvlds)
 kvpy() { PYTHONPATH="$TOP/tests" python3 - "$@"; }
 
 start kvlds "$KVLDS" -F -s "$T/kv.sock" -d "$T/data"
-KPID=$LASTPID
 wait_socket "$T/kv.sock"
 
 # refused WHAT PATTERN ARGS...: kvlds ARGS must exit non-zero quickly,
