@@ -9,9 +9,13 @@
 #include "log/log.h"
 
 #include "cmd.h"
+#include "out.h"
 
 /* RANGE max bytes per request (the server may cap it lower). */
 #define RANGE_MAXBYTES	(256 * 1024)
+
+/* CMD_PLAIN RANGE: write the output once this much is waiting. */
+#define RANGE_FLUSH	(64 * 1024)
 
 /* The commands, their argument counts and argument roles. */
 static const struct cmdinfo {
@@ -38,7 +42,8 @@ struct exec {
 	enum enc_mode mode;
 	int style;
 	struct evbuffer *out;
-	struct evbuffer *pairs;	/* RANGE output, before the header. */
+	struct evbuffer *pairs;	/* CMD_BATCH RANGE output, before the
+				   header; CMD_PLAIN: ${out} itself. */
 	uint32_t count;		/* RANGE pairs seen. */
 	int failed;		/* RANGE: memory ran out while printing. */
 	cmd_done_cb *cb;
@@ -180,7 +185,7 @@ finish(struct exec *E, int status)
 	cmd_done_cb *cb = E->cb;
 	void *cookie = E->cookie;
 
-	if (E->pairs != NULL)
+	if ((E->pairs != NULL) && (E->pairs != E->out))
 		evbuffer_free(E->pairs);
 	free(E);
 	cb(cookie, status);
@@ -248,6 +253,14 @@ pair_cb(void *cookie, const uint8_t *key, size_t keylen,
 		return (1);
 	}
 	E->count++;
+
+	/* One command per run: stream a long listing instead of keeping it. */
+	if ((E->style == CMD_PLAIN) &&
+	    (evbuffer_get_length(E->pairs) > RANGE_FLUSH) &&
+	    out_write(E->pairs)) {
+		E->failed = 1;
+		return (1);
+	}
 	return (0);
 }
 
@@ -268,7 +281,7 @@ range_cb(void *cookie, int status)
 			evbuffer_add_printf(E->out, "\t%u", E->count);
 		evbuffer_add(E->out, "\n", 1);
 	}
-	if (st == 0)
+	if ((st == 0) && (E->pairs != E->out))
 		evbuffer_add_buffer(E->out, E->pairs);
 	finish(E, st);
 }
@@ -333,7 +346,9 @@ cmd_start(struct kvclient *K, const struct cmd *cmd, enum enc_mode mode,
 		    cmd->oldlen, status_cb, E);
 		break;
 	case CMD_RANGE:
-		if ((E->pairs = evbuffer_new()) == NULL) {
+		if (style == CMD_PLAIN)
+			E->pairs = out;
+		else if ((E->pairs = evbuffer_new()) == NULL) {
 			warn0("evbuffer_new failed");
 			free(E);
 			return (-1);

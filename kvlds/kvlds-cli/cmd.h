@@ -17,7 +17,8 @@
  *
  * Output, in the style CMD_PLAIN (one command per run):
  *	get	the value and a newline when found; nothing when absent
- *	range	one line "KEY<TAB>VALUE" per pair, in key order
+ *	range	one line "KEY<TAB>VALUE" per pair, in key order (a long
+ *		listing is written to standard output as it arrives)
  *	params	"maxkey N" and "maxval N" lines
  *	others	nothing
  * In the style CMD_BATCH every command prints one line that starts with

@@ -2,7 +2,9 @@
 # public headers and a pkg-config file, for programs outside this tree.
 #
 #   $(B)/kvlds/libkvlds/libkvlds.a        every lib/ module, -fPIC objects
-#   $(B)/kvlds/libkvlds/libkvlds.so.0     the same, shared (soname .so.0)
+#   $(B)/kvlds/libkvlds/libkvlds.so.0     the same, shared (soname .so.0),
+#                                         exporting only kvclient_* and
+#                                         keyfile_* (libkvlds.map)
 #   make install                          also installs, under DESTDIR:
 #     $(LIBDIR)/libkvlds.a, libkvlds.so.0, libkvlds.so -> libkvlds.so.0
 #     $(INCLUDEDIR)/kvlds/kvclient.h      the API (lib/kvclient/kvclient.h)
@@ -39,10 +41,12 @@ $(LIBKVLDS_A): $(LIBKVLDS_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(LIBKVLDS_SO): $(LIBKVLDS_OBJS)
+$(LIBKVLDS_SO): $(LIBKVLDS_OBJS) kvlds/libkvlds/libkvlds.map
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -shared \
-	    -Wl,-soname,libkvlds.so.0 -o $@ $^ $(LDLIBS)
+	    -Wl,-soname,libkvlds.so.0 \
+	    -Wl,--version-script,kvlds/libkvlds/libkvlds.map \
+	    -o $@ $(LIBKVLDS_OBJS) $(LDLIBS)
 
 install: install-libkvlds
 install-libkvlds: libkvlds

@@ -20,6 +20,10 @@ for f in lib/libkvlds.a lib/libkvlds.so.0 lib/libkvlds.so \
 	check "installed $f" [ -e "$P/$f" ]
 done
 check "kvlds.pc has PREFIX" grep -qx "prefix=$P" "$P/lib/pkgconfig/kvlds.pc"
+check "exports only kvclient_* and keyfile_*" sh -c \
+    "! nm -D --defined-only '$P/lib/libkvlds.so.0' | awk '\$2 == \"T\" { print \$3 }' | grep -v -e '^kvclient_' -e '^keyfile_' | grep -q ."
+check "exports kvclient_open" sh -c \
+    "nm -D --defined-only '$P/lib/libkvlds.so.0' | grep -q ' T kvclient_open'"
 check "soname" sh -c "objdump -p '$P/lib/libkvlds.so.0' | grep -q 'SONAME.*libkvlds.so.0'"
 
 mk install-libkvlds PREFIX=/opt/kvlds DESTDIR="$T/stage" >"$T/make.log" 2>&1 ||
