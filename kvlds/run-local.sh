@@ -17,6 +17,8 @@ PORT=${KVLDS_PORT:-8025}
 KVLDS=$TOP/kvlds/kvlds
 SPIPED=$TOP/spiped/spiped
 KEYGEN=$TOP/spiped/spiped-keygen/spiped-keygen
+SPIPE=spipe				# Debian's, unless ours is built
+[ -x "$TOP/spipe/spipe" ] && SPIPE=$TOP/spipe/spipe
 SOCK=$RUN/kvlds.sock
 KEY=$RUN/key
 KPID=""
@@ -94,18 +96,23 @@ if [ -x "$SPIPED" ]; then
 	echo
 	echo "Talk to kvlds through the encrypted endpoint:"
 	echo "  one connection on standard input/output:"
-	echo "    spipe -t 127.0.0.1:$PORT -k $KEY"
+	echo "    $SPIPE -t 127.0.0.1:$PORT -k $KEY"
 	echo "  or a local plaintext socket forwarding to it:"
-	echo "    spiped/spiped -e -s $RUN/client.sock -t 127.0.0.1:$PORT -k $KEY"
+	echo "    $SPIPED -e -s $RUN/client.sock -t 127.0.0.1:$PORT -k $KEY"
 	echo "    (then point any kvlds client at $RUN/client.sock)"
 else
 	say "spiped/spiped is not built yet: no encrypted endpoint;" \
 	    "kvlds is reachable only on its Unix socket"
 fi
-echo "Or directly on the Unix socket, e.g. with the test client:"
-echo "  PYTHONPATH=tests python3 -c 'import kvclient as k;" \
-    "c = k.Conn(\"$SOCK\"); c.set(b\"hello\", b\"world\");" \
-    "print(c.get(b\"hello\"))'"
+echo "Or directly on the Unix socket:"
+if [ -x "$TOP/kvlds/kvlds-cli/kvlds-cli" ]; then
+	echo "  $TOP/kvlds/kvlds-cli/kvlds-cli -t $SOCK set hello world"
+	echo "  $TOP/kvlds/kvlds-cli/kvlds-cli -t $SOCK get hello"
+else
+	echo "  PYTHONPATH=tests python3 -c 'import kvclient as k;" \
+	    "c = k.Conn(\"$SOCK\"); c.set(b\"hello\", b\"world\");" \
+	    "print(c.get(b\"hello\"))'"
+fi
 echo "Press Ctrl-C to stop."
 echo
 
