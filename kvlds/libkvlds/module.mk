@@ -61,3 +61,8 @@ install-libkvlds: libkvlds
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' kvlds/libkvlds/kvlds.pc.in \
 	    > $(DESTDIR)$(PKGCONFIGDIR)/kvlds.pc
+
+.PHONY: clean-libkvlds
+clean: clean-libkvlds
+clean-libkvlds:
+	rm -rf $(LIBKVLDS_DIR)/obj $(LIBKVLDS_A) $(LIBKVLDS_SO)
