@@ -28,7 +28,9 @@ out_write(struct evbuffer *buf)
 			(void)poll(&pfd, 1, -1);
 			continue;
 		}
-		warnp("write to standard output");
+		/* A reader that went away (| head) needs no message. */
+		if (errno != EPIPE)
+			warnp("write to standard output");
 		return (-1);
 	}
 	return (0);
