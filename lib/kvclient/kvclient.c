@@ -10,6 +10,7 @@
 #include "kvproto/kvproto.h"
 #include "log/log.h"
 #include "packet/packet.h"
+#include "proto/proto_handshake.h"
 #include "sock/sock.h"
 
 #include "kvclient_transport.h"
@@ -54,6 +55,7 @@ struct kvclient {
 	size_t maxval;
 	int gotparams;
 	int failed;
+	const char *failwhy;	/* Static description of the failure. */
 	int busy;
 	int doomed;
 };
@@ -144,6 +146,7 @@ fail(struct kvclient *K, const char *why)
 	if (K->failed)
 		return;
 	K->failed = 1;
+	K->failwhy = why;
 	if (K->gotparams && !K->doomed)
 		warn0("kvlds connection failed: %s", why);
 
@@ -400,10 +403,6 @@ kvclient_open_fd(struct event_base *base, int fd,
 	struct kvproto_req req;
 	struct kvclient *K;
 
-	if ((opts != NULL) && (opts->key != NULL)) {
-		warn0("encrypted kvlds endpoints are not supported yet");
-		goto err0;
-	}
 	if (ignore_sigpipe())
 		goto err0;
 	if ((K = calloc(1, sizeof(*K))) == NULL) {
@@ -424,7 +423,13 @@ kvclient_open_fd(struct event_base *base, int fd,
 		warnp("malloc");
 		goto err2;
 	}
-	if ((K->t = kvclient_transport_plain(base, fd, &cbs, K)) == NULL)
+	if ((opts != NULL) && (opts->key != NULL))
+		K->t = kvclient_transport_spiped(base, fd, opts->key,
+		    (opts->nopfs ? PROTO_HS_NOPFS : 0) |
+		    (opts->requirepfs ? PROTO_HS_REQPFS : 0), &cbs, K);
+	else
+		K->t = kvclient_transport_plain(base, fd, &cbs, K);
+	if (K->t == NULL)
 		goto err3;
 
 	/* Ask for the server's limits and wait for them. */
@@ -441,7 +446,8 @@ kvclient_open_fd(struct event_base *base, int fd,
 		}
 	}
 	if (!K->gotparams) {
-		warn0("no PARAMS answer from the kvlds server");
+		warn0("no PARAMS answer from the kvlds server%s%s",
+		    K->failwhy ? ": " : "", K->failwhy ? K->failwhy : "");
 		goto err4;
 	}
 	return (K);

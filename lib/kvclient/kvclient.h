@@ -41,10 +41,9 @@
  * kvclient_failed() tells whether that happened.
  *
  * Layers: requests and responses (lib/kvproto) are framed into packets
- * (lib/packet) carried over a byte transport.  The transport is a plain
- * Unix or TCP socket today; an encrypted transport (the spiped protocol)
- * sits at the same place, selected by kvclient_opts, without any change
- * to the calls below.
+ * (lib/packet) carried over a byte transport: a plain Unix or TCP
+ * socket, or the spiped protocol (lib/proto) when kvclient_opts gives a
+ * key; the calls below are the same either way.
  *
  * Buffers passed to request calls (keys, values) are copied before the
  * call returns.  Buffers passed to callbacks (values, RANGE results) are
@@ -76,10 +75,17 @@ struct kvclient;
 struct kvclient_opts {
 	/*
 	 * 32-byte spiped key K (as keyfile_load() returns it) for an
-	 * encrypted endpoint, or NULL for plaintext.  Encrypted endpoints
-	 * are not implemented yet: kvclient_open() refuses a non-NULL key.
+	 * encrypted endpoint (kvlds's native encrypted listener, or a
+	 * spiped -d in front of a kvlds), or NULL for plaintext.  The
+	 * client then runs the spiped handshake and protocol itself; a
+	 * wrong key makes kvclient_open() fail with a message saying so.
+	 * The key is copied; the caller may wipe it after kvclient_open().
 	 */
 	const uint8_t *key;
+	/* With a key: skip Diffie-Hellman (spiped -f)... */
+	int nopfs;
+	/* ... or refuse a server that skips it (spiped -g). */
+	int requirepfs;
 };
 
 /*

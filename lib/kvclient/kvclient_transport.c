@@ -8,31 +8,80 @@
 #include <event2/event.h>
 
 #include "log/log.h"
+#include "proto/proto_crypt.h"
+#include "proto/proto_handshake.h"
 
 #include "kvclient_transport.h"
 
 /*
- * The plaintext transport: a socket bufferevent.  Larger single reads and
- * writes than libevent's 16 kB default keep system calls per request low
- * when thousands of requests are in flight.
+ * Larger single reads and writes than libevent's 16 kB default keep
+ * system calls per request low when thousands of requests are in flight.
  */
 #define TRANSPORT_IOMAX	(256 * 1024)
 
+/* Seconds a spiped handshake may take. */
+#define HANDSHAKE_TIMEOUT	30.0
+
+/*
+ * Plaintext transport: one socket bufferevent; its input and output
+ * evbuffers are the transport's.
+ *
+ * spiped transport, states:
+ *	HANDSHAKE (hs != NULL, bev == NULL): output accumulates in pout;
+ *	SESSION (s != NULL, bev != NULL): pout is encrypted into bev's
+ *	    output by the flush event, scheduled (once per loop pass) when
+ *	    bytes are added to pout; bev's input is decrypted into pin;
+ *	FAILED: no callback any more.
+ */
 struct kvclient_transport {
+	struct event_base *base;
+	int fd;
 	struct bufferevent *bev;
 	struct kvclient_transport_cbs cbs;
 	void *cookie;
 	int failed;
+
+	/* spiped only. */
+	int spiped;
+	struct evbuffer *pin, *pout;
+	struct evbuffer_cb_entry *outcb;
+	struct event *flushev;
+	int flushpending;
+	struct proto_handshake *hs;
+	struct proto_session *s;
 };
+
+static void
+tfail(struct kvclient_transport *t, const char *why)
+{
+
+	if (t->failed)
+		return;
+	t->failed = 1;
+	if (t->bev != NULL)
+		bufferevent_disable(t->bev, EV_READ | EV_WRITE);
+	t->cbs.failcb(t->cookie, why);
+}
 
 static void
 readcb(struct bufferevent *bev, void *cookie)
 {
 	struct kvclient_transport *t = cookie;
+	ssize_t n;
 
-	(void)bev;
-	if (!t->failed)
-		t->cbs.readcb(t->cookie);
+	if (t->failed)
+		return;
+	if (t->spiped) {
+		n = proto_session_decrypt_evbuf(t->s,
+		    bufferevent_get_input(bev), t->pin);
+		if (n < 0) {
+			tfail(t, "bad packet from the spiped endpoint");
+			return;
+		}
+		if (n == 0)
+			return;
+	}
+	t->cbs.readcb(t->cookie);
 }
 
 static void
@@ -41,17 +90,43 @@ eventcb(struct bufferevent *bev, short what, void *cookie)
 	struct kvclient_transport *t = cookie;
 
 	(void)bev;
-	if (t->failed)
-		return;
-	if (what & BEV_EVENT_EOF) {
-		t->failed = 1;
-		bufferevent_disable(t->bev, EV_READ | EV_WRITE);
-		t->cbs.failcb(t->cookie, "connection closed by server");
-	} else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		t->failed = 1;
-		bufferevent_disable(t->bev, EV_READ | EV_WRITE);
-		t->cbs.failcb(t->cookie, "connection error");
+	if (what & BEV_EVENT_EOF)
+		tfail(t, "connection closed by server");
+	else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		tfail(t, "connection error");
+}
+
+static int
+setnonblock(int fd)
+{
+	int fl;
+
+	if (((fl = fcntl(fd, F_GETFL)) == -1) ||
+	    (fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)) {
+		warnp("fcntl");
+		return (-1);
 	}
+	return (0);
+}
+
+/* Create and enable the socket bufferevent of ${t} (owns t->fd). */
+static int
+mkbev(struct kvclient_transport *t)
+{
+
+	if ((t->bev = bufferevent_socket_new(t->base, t->fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		warn0("bufferevent_socket_new failed");
+		return (-1);
+	}
+	bufferevent_set_max_single_read(t->bev, TRANSPORT_IOMAX);
+	bufferevent_set_max_single_write(t->bev, TRANSPORT_IOMAX);
+	bufferevent_setcb(t->bev, readcb, NULL, eventcb, t);
+	if (bufferevent_enable(t->bev, EV_READ | EV_WRITE)) {
+		warn0("bufferevent_enable failed");
+		return (-1);
+	}
+	return (0);
 }
 
 /**
@@ -65,39 +140,123 @@ kvclient_transport_plain(struct event_base *base, int fd,
     const struct kvclient_transport_cbs *cbs, void *cookie)
 {
 	struct kvclient_transport *t;
-	int fl;
 
-	if (((fl = fcntl(fd, F_GETFL)) == -1) ||
-	    (fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)) {
-		warnp("fcntl");
+	if (setnonblock(fd))
 		goto err0;
-	}
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		warnp("calloc");
 		goto err0;
 	}
+	t->base = base;
+	t->fd = fd;
 	t->cbs = *cbs;
 	t->cookie = cookie;
-	if ((t->bev = bufferevent_socket_new(base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		warn0("bufferevent_socket_new failed");
-		goto err1;
-	}
-	bufferevent_set_max_single_read(t->bev, TRANSPORT_IOMAX);
-	bufferevent_set_max_single_write(t->bev, TRANSPORT_IOMAX);
-	bufferevent_setcb(t->bev, readcb, NULL, eventcb, t);
-	if (bufferevent_enable(t->bev, EV_READ | EV_WRITE)) {
-		warn0("bufferevent_enable failed");
-		goto err2;
+	if (mkbev(t)) {
+		kvclient_transport_free(t);
+		return (NULL);
 	}
 	return (t);
 
-err2:
-	bufferevent_free(t->bev);
-	free(t);
+err0:
+	close(fd);
 	return (NULL);
+}
+
+/* Encrypt what accumulated in pout. */
+static void
+flushcb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct kvclient_transport *t = cookie;
+
+	(void)fd;
+	(void)what;
+	t->flushpending = 0;
+	if (t->failed || (t->s == NULL))
+		return;
+	if (proto_session_encrypt_evbuf(t->s, t->pout,
+	    bufferevent_get_output(t->bev)))
+		tfail(t, "cannot encrypt");
+}
+
+static void
+schedule_flush(struct kvclient_transport *t)
+{
+
+	if (t->flushpending || (t->s == NULL) || t->failed)
+		return;
+	t->flushpending = 1;
+	event_active(t->flushev, EV_WRITE, 0);
+}
+
+static void
+outcb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+
+	(void)buf;
+	if (info->n_added > 0)
+		schedule_flush(arg);
+}
+
+static void
+hscb(void *cookie, struct proto_session *s)
+{
+	struct kvclient_transport *t = cookie;
+
+	/* The handshake handle is freed by lib/proto before this call. */
+	t->hs = NULL;
+	if (s == NULL) {
+		tfail(t, "spiped handshake failed (wrong key, or not a "
+		    "spiped endpoint)");
+		return;
+	}
+	t->s = s;
+	if (mkbev(t)) {
+		tfail(t, "cannot start the session");
+		return;
+	}
+	if (evbuffer_get_length(t->pout) > 0)
+		schedule_flush(t);
+}
+
+/**
+ * kvclient_transport_spiped(base, fd, K, flags, cbs, cookie):
+ * Create a transport speaking the spiped protocol over ${fd} under the
+ * key ${K}.  Return it, or NULL (printed).
+ */
+struct kvclient_transport *
+kvclient_transport_spiped(struct event_base *base, int fd, const uint8_t *K,
+    int flags, const struct kvclient_transport_cbs *cbs, void *cookie)
+{
+	struct kvclient_transport *t;
+
+	if (setnonblock(fd))
+		goto err0;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		warnp("calloc");
+		goto err0;
+	}
+	t->base = base;
+	t->fd = fd;
+	t->cbs = *cbs;
+	t->cookie = cookie;
+	t->spiped = 1;
+	if (((t->pin = evbuffer_new()) == NULL) ||
+	    ((t->pout = evbuffer_new()) == NULL) ||
+	    ((t->flushev = event_new(base, -1, 0, flushcb, t)) == NULL) ||
+	    ((t->outcb = evbuffer_add_cb(t->pout, outcb, t)) == NULL)) {
+		warn0("cannot allocate the spiped transport");
+		goto err1;
+	}
+	if ((t->hs = proto_handshake_start(base, fd, K, flags,
+	    HANDSHAKE_TIMEOUT, hscb, t)) == NULL) {
+		warn0("cannot start the spiped handshake");
+		goto err1;
+	}
+	return (t);
+
 err1:
-	free(t);
+	kvclient_transport_free(t);
+	return (NULL);
 err0:
 	close(fd);
 	return (NULL);
@@ -111,14 +270,14 @@ struct evbuffer *
 kvclient_transport_input(struct kvclient_transport *t)
 {
 
-	return (bufferevent_get_input(t->bev));
+	return (t->spiped ? t->pin : bufferevent_get_input(t->bev));
 }
 
 struct evbuffer *
 kvclient_transport_output(struct kvclient_transport *t)
 {
 
-	return (bufferevent_get_output(t->bev));
+	return (t->spiped ? t->pout : bufferevent_get_output(t->bev));
 }
 
 /**
@@ -131,6 +290,19 @@ kvclient_transport_free(struct kvclient_transport *t)
 
 	if (t == NULL)
 		return;
-	bufferevent_free(t->bev);
+	proto_handshake_cancel(t->hs);
+	proto_session_free(t->s);
+	if (t->bev != NULL)
+		bufferevent_free(t->bev);
+	else
+		close(t->fd);
+	if (t->outcb != NULL)
+		evbuffer_remove_cb_entry(t->pout, t->outcb);
+	if (t->flushev != NULL)
+		event_free(t->flushev);
+	if (t->pin != NULL)
+		evbuffer_free(t->pin);
+	if (t->pout != NULL)
+		evbuffer_free(t->pout);
 	free(t);
 }

@@ -7,8 +7,8 @@
  * plaintext evbuffers: kvclient appends whole packets to the output one
  * and takes packets from the head of the input one.  The transport moves
  * bytes between them and the socket (today: as they are, with a libevent
- * bufferevent; later: through the spiped protocol of lib/proto, which
- * fits the same shape), and tells kvclient when new input arrived or the
+ * bufferevent; or through the spiped protocol of lib/proto, with its
+ * own plaintext evbuffers), and tells kvclient when new input arrived or the
  * connection failed.
  *
  * Callbacks run from the event loop; the transport never calls them from
@@ -25,7 +25,8 @@ struct kvclient_transport;
  * Callbacks into the layer above: ${readcb}(cookie) when bytes were
  * added to the input evbuffer; ${failcb}(cookie, why) once when the
  * connection is over (EOF, error), ${why} a static description.  After
- * ${failcb} no callback is called again.
+ * ${failcb} no callback is called again; ${failcb} may free the
+ * transport.
  */
 struct kvclient_transport_cbs {
 	void (*readcb)(void *);
@@ -40,6 +41,25 @@ struct kvclient_transport_cbs {
  */
 struct kvclient_transport * kvclient_transport_plain(struct event_base *,
     int, const struct kvclient_transport_cbs *, void *);
+
+/**
+ * kvclient_transport_spiped(base, fd, K, flags, cbs, cookie):
+ * Create a transport speaking the spiped protocol over the connected
+ * stream socket ${fd} (made non-blocking; owned by the transport from
+ * now on, closed even if this fails), under the 32-byte key ${K}
+ * (copied), running in ${base}.  ${flags} are lib/proto's PROTO_HS_*
+ * flags (PROTO_HS_SERVER for the accepting side, used by tests;
+ * PROTO_HS_NOPFS, PROTO_HS_REQPFS).  The handshake runs in the event
+ * loop; output appended before it completes is held and sent, encrypted,
+ * once it has.  Output appended during one pass of the event loop is
+ * encrypted together (spiped packets carry up to 1024 bytes).  A failed
+ * handshake (wrong key, not a spiped endpoint, timeout) or a bad packet
+ * ends the connection through ${cbs}->failcb.  Return the transport, or
+ * NULL (printed).
+ */
+struct kvclient_transport * kvclient_transport_spiped(struct event_base *,
+    int, const uint8_t *, int, const struct kvclient_transport_cbs *,
+    void *);
 
 /**
  * kvclient_transport_input(t), kvclient_transport_output(t):

@@ -13,8 +13,10 @@
 #include <event2/event.h>
 
 #include "kvclient/kvclient.h"
+#include "kvclient/kvclient_transport.h"
 #include "kvproto/kvproto.h"
 #include "packet/packet.h"
+#include "proto/proto_handshake.h"
 
 #include "unit.h"
 
@@ -37,6 +39,7 @@ struct pair {
 
 struct fsrv {
 	struct bufferevent *bev;
+	struct kvclient_transport *t;	/* spiped server side, or NULL */
 	struct pair *pairs;
 	size_t npairs;
 	uint32_t maxkey, maxval;
@@ -44,6 +47,7 @@ struct fsrv {
 	struct evbuffer *held[FS_MAX];
 	size_t nheld;
 	size_t nreq;
+	size_t nfail;
 };
 
 static int
@@ -111,11 +115,19 @@ fs_eqval(struct fsrv *S, size_t i, const uint8_t *v, size_t vl)
 	return (S->pairs[i].vl == vl && memcmp(S->pairs[i].v, v, vl) == 0);
 }
 
+static struct evbuffer *
+fs_out(struct fsrv *S)
+{
+
+	return (S->t ? kvclient_transport_output(S->t) :
+	    bufferevent_get_output(S->bev));
+}
+
 static void
 fs_answer(struct fsrv *S, uint64_t id, const struct kvproto_req *q)
 {
 	static uint8_t buf[1 << 17];
-	struct evbuffer *out = bufferevent_get_output(S->bev);
+	struct evbuffer *out = fs_out(S);
 	struct kvproto_range *r;
 	const uint8_t *rec = buf;
 	size_t len = 0, i;
@@ -202,10 +214,11 @@ fs_answer(struct fsrv *S, uint64_t id, const struct kvproto_req *q)
 }
 
 static void
-fs_read(struct bufferevent *bev, void *cookie)
+fs_process(void *cookie)
 {
 	struct fsrv *S = cookie;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = S->t ? kvclient_transport_input(S->t) :
+	    bufferevent_get_input(S->bev);
 	struct kvproto_req q;
 	const uint8_t *rec;
 	uint64_t id;
@@ -229,11 +242,31 @@ fsrv_release(struct fsrv *S)
 
 	while (S->nheld > 0) {
 		S->nheld--;
-		evbuffer_add_buffer(bufferevent_get_output(S->bev),
+		evbuffer_add_buffer(fs_out(S),
 		    S->held[S->nheld]);
 		evbuffer_free(S->held[S->nheld]);
 	}
 	S->hold = 0;
+}
+
+static void
+fs_read(struct bufferevent *bev, void *cookie)
+{
+
+	(void)bev;
+	fs_process(cookie);
+}
+
+static void
+fs_fail(void *cookie, const char *why)
+{
+	struct fsrv *S = cookie;
+
+	(void)why;
+	S->nfail++;
+	/* Hang up, as a real server does. */
+	kvclient_transport_free(S->t);
+	S->t = NULL;
 }
 
 static struct fsrv *
@@ -257,6 +290,7 @@ fsrv_free(struct fsrv *S)
 		evbuffer_free(S->held[--S->nheld]);
 	if (S->bev)
 		bufferevent_free(S->bev);
+	kvclient_transport_free(S->t);
 	free(S->pairs);
 	free(S);
 }
@@ -694,6 +728,98 @@ test_free_in_callback(void)
 	event_base_free(base);
 }
 
+/* A fake server speaking spiped (server side) under key ${K}. */
+static struct fsrv *
+fsrv_spiped(struct event_base *base, int fd, const uint8_t *K, int flags)
+{
+	static const struct kvclient_transport_cbs cbs = {
+		fs_process, fs_fail
+	};
+	struct fsrv *S = calloc(1, sizeof(*S));
+
+	S->maxkey = S->maxval = 255;
+	S->t = kvclient_transport_spiped(base, fd, K, PROTO_HS_SERVER | flags,
+	    &cbs, S);
+	CU_ASSERT_FATAL(S->t != NULL);
+	return (S);
+}
+
+static void
+test_spiped(void)
+{
+	static const uint8_t K[32] = { 1, 2, 3 };
+	struct event_base *base = event_base_new();
+	struct kvclient_opts o = { K, 0, 0 };
+	struct counter c = { 0 };
+	struct rcheck r = { 0 };
+	struct kvclient *K1;
+	struct fsrv *S;
+	uint8_t k[4], v[255];
+	size_t vl;
+	uint32_t i;
+	int fd[2];
+
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0);
+	S = fsrv_spiped(base, fd[1], K, 0);
+	K1 = kvclient_open_fd(base, fd[0], &o);
+	CU_ASSERT_FATAL(K1 != NULL);
+	CU_ASSERT_EQUAL(kvclient_maxkey(K1), 255);
+
+	/* Many requests in one pass: several spiped packets at once. */
+	for (i = 0; i < 1100; i++) {
+		k[0] = i >> 24; k[1] = i >> 16; k[2] = i >> 8; k[3] = i;
+		CU_ASSERT(kvclient_set(K1, k, 4, k, 4, count_status, &c) == 0);
+	}
+	CU_ASSERT_EQUAL(kvclient_wait(K1, 0), 0);
+	CU_ASSERT_EQUAL(c.ok, 1100);
+	CU_ASSERT_EQUAL(kvclient_get_b(K1, k, 4, v, &vl), KVCLIENT_OK);
+	CU_ASSERT(vl == 4 && memcmp(v, k, 4) == 0);
+	k[0] = 0; k[1] = 0; k[2] = 0; k[3] = 100;
+	CU_ASSERT_EQUAL(kvclient_range_all_b(K1, k, 4, NULL, 0, 1 << 16,
+	    rcheck_pair, &r), KVCLIENT_OK);
+	CU_ASSERT_EQUAL(r.n, 1000);
+	CU_ASSERT_EQUAL(r.bad, 0);
+	CU_ASSERT_EQUAL(S->nfail, 0);
+	kvclient_free(K1);
+	fsrv_free(S);
+
+	/* Without forward secrecy on the client side. */
+	o.nopfs = 1;
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0);
+	S = fsrv_spiped(base, fd[1], K, 0);
+	K1 = kvclient_open_fd(base, fd[0], &o);
+	CU_ASSERT_FATAL(K1 != NULL);
+	CU_ASSERT_EQUAL(kvclient_set_b(K1, u8("a"), 1, u8("b"), 1),
+	    KVCLIENT_OK);
+	kvclient_free(K1);
+	fsrv_free(S);
+	event_base_free(base);
+}
+
+static void
+test_spiped_wrong_key(void)
+{
+	static const uint8_t K[32] = { 1, 2, 3 }, K2[32] = { 1, 2, 4 };
+	struct event_base *base = event_base_new();
+	struct kvclient_opts o = { K, 0, 0 };
+	struct fsrv *S;
+	int fd[2];
+
+	fprintf(stderr, "(two handshake failures expected)\n");
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0);
+	S = fsrv_spiped(base, fd[1], K2, 0);
+	CU_ASSERT_PTR_NULL(kvclient_open_fd(base, fd[0], &o));
+	fsrv_free(S);
+
+	/* A server requiring forward secrecy refuses a -f client. */
+	o.nopfs = 1;
+	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0);
+	S = fsrv_spiped(base, fd[1], K, PROTO_HS_REQPFS);
+	CU_ASSERT_PTR_NULL(kvclient_open_fd(base, fd[0], &o));
+	fsrv_free(S);
+	event_base_free(base);
+}
+
 static void
 test_open_errors(void)
 {
@@ -708,6 +834,8 @@ test_open_errors(void)
 	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0);
 	close(fd[1]);
 	CU_ASSERT_PTR_NULL(kvclient_open_fd(NULL, fd[0], NULL));
+	/* ... nor a spiped handshake. */
+	memset(&o, 0, sizeof(o));
 	o.key = key;
 	CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fd) == 0);
 	close(fd[1]);
@@ -725,4 +853,6 @@ UNIT_MAIN("kvclient",
     { "dropped connection fails all", test_dropped },
     { "malformed response", test_garbage },
     { "free from a callback", test_free_in_callback },
-    { "open errors", test_open_errors })
+    { "open errors", test_open_errors },
+    { "spiped transport", test_spiped },
+    { "spiped wrong key", test_spiped_wrong_key })
