@@ -576,7 +576,7 @@ conn_readcb(evutil_socket_t fd, short what, void *cookie)
 
 /* ---------------------------------------------------------------- writing */
 
-/* Write what ${c} has to send (one write(2)). */
+/* Write what ${c} has to send (one send(2)). */
 static void
 conn_write(struct conn *c)
 {
@@ -586,8 +586,10 @@ conn_write(struct conn *c)
 	if (c->dead)
 		return;
 	if ((avail = buf_avail(&c->out)) > 0) {
+		/* MSG_NOSIGNAL: a vanished client is EPIPE, never SIGPIPE. */
 		do {
-			n = write(c->fd, c->out.p + c->out.off, avail);
+			n = send(c->fd, c->out.p + c->out.off, avail,
+			    MSG_NOSIGNAL);
 		} while (n == -1 && errno == EINTR);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
