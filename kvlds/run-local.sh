@@ -17,6 +17,7 @@ PORT=${KVLDS_PORT:-8025}
 KVLDS=$TOP/kvlds/kvlds
 SPIPED=$TOP/spiped/spiped
 KEYGEN=$TOP/spiped/spiped-keygen/spiped-keygen
+CLI=$TOP/kvlds/kvlds-cli/kvlds-cli
 SPIPE=spipe				# Debian's, unless ours is built
 [ -x "$TOP/spipe/spipe" ] && SPIPE=$TOP/spipe/spipe
 SOCK=$RUN/kvlds.sock
@@ -95,7 +96,11 @@ if [ -x "$SPIPED" ]; then
 	    "key $KEY"
 	echo
 	echo "Talk to kvlds through the encrypted endpoint:"
-	echo "  one connection on standard input/output:"
+	if [ -x "$CLI" ]; then
+		echo "  $CLI -t 127.0.0.1:$PORT -K $KEY set hello world"
+		echo "  $CLI -t 127.0.0.1:$PORT -K $KEY get hello"
+	fi
+	echo "  one raw protocol connection on standard input/output:"
 	echo "    $SPIPE -t 127.0.0.1:$PORT -k $KEY"
 	echo "  or a local plaintext socket forwarding to it:"
 	echo "    $SPIPED -e -s $RUN/client.sock -t 127.0.0.1:$PORT -k $KEY"
@@ -105,9 +110,8 @@ else
 	    "kvlds is reachable only on its Unix socket"
 fi
 echo "Or directly on the Unix socket:"
-if [ -x "$TOP/kvlds/kvlds-cli/kvlds-cli" ]; then
-	echo "  $TOP/kvlds/kvlds-cli/kvlds-cli -t $SOCK set hello world"
-	echo "  $TOP/kvlds/kvlds-cli/kvlds-cli -t $SOCK get hello"
+if [ -x "$CLI" ]; then
+	echo "  $CLI -t $SOCK get hello"
 else
 	echo "  PYTHONPATH=tests python3 -c 'import kvclient as k;" \
 	    "c = k.Conn(\"$SOCK\"); c.set(b\"hello\", b\"world\");" \
