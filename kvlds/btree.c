@@ -262,6 +262,8 @@ btree_open(const struct btree_opts *opts)
 {
 	struct btree *bt;
 	struct page_commit c;
+	unsigned long long segsize;
+	const char *env;
 
 	if ((bt = calloc(1, sizeof(*bt))) == NULL) {
 		warnp("calloc");
@@ -279,6 +281,14 @@ btree_open(const struct btree_opts *opts)
 		warnp("malloc");
 		goto err1;
 	}
+	/*
+	 * KVLDS_SEGMENT_SIZE (bytes, at least 64 KiB) lets tests exercise the
+	 * cleaner on small stores; it is not an operator setting.
+	 */
+	if ((env = getenv("KVLDS_SEGMENT_SIZE")) != NULL &&
+	    (segsize = strtoull(env, NULL, 10)) >= 65536 &&
+	    segsize <= (1ULL << 31))
+		pagestore_set_segsize((size_t)segsize);
 	if ((bt->ps = pagestore_open(opts->dir, opts->pagesize, &c)) == NULL)
 		goto err1;
 	bt->seq = c.seq;
