@@ -1104,6 +1104,17 @@ btree_commit_end(struct btree *bt)
 	bt->seq++;
 	bt->inflight = 0;
 	bt->durable = bt->batchaddr + bt->batchlen;
+	/* Do not keep the memory of one huge batch (or cleaner scan). */
+	if (bt->batchcap > 8 * 1024 * 1024) {
+		free(bt->batch);
+		bt->batch = NULL;
+		bt->batchcap = 0;
+	}
+	if (bt->cbufcap > 4 * 1024 * 1024) {
+		free(bt->cbuf);
+		bt->cbuf = NULL;
+		bt->cbufcap = 0;
+	}
 	bt->commits++;
 	bt->pageswritten += bt->lastdirty;
 	bt->byteswritten += bt->batchlen;
