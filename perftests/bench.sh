@@ -107,14 +107,43 @@ PIDS="$PIDS $!"
 wait_sock "$D/null.sock"
 NS="$D/null.sock"
 
+freeport() {
+	python3 -c "
+import socket
+s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
+}
+# wait_port PORT: wait (up to 30 s) for 127.0.0.1:PORT to accept.
+wait_port() {
+	i=0
+	until python3 -c "
+import socket,sys
+s=socket.socket(); s.connect(('127.0.0.1',int(sys.argv[1])))" "$1" \
+	    2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 3000 ]; then
+			echo "bench: port $1 not ready" >&2
+			exit 1
+		fi
+		sleep 0.01
+	done
+}
+
 TARGET="kvlds"
 KVLDS=${KVLDS:-$BIN/kvlds/kvlds}
 S=""
 DISK=""
+NATIVE=""
+head -c 32 /dev/urandom >"$D/pipe.key"
 if [ -x "$KVLDS" ]; then
 	mkdir "$D/data"
+	# kvlds's native encrypted listener, if this kvlds has one.
+	KVEXTRA=""
+	if "$KVLDS" --help 2>&1 | grep -q -- '-K'; then
+		NATIVE=$(freeport)
+		KVEXTRA="-s 127.0.0.1:$NATIVE -K $D/pipe.key"
+	fi
 	# shellcheck disable=SC2086
-	"$KVLDS" -F -s "$D/kv.sock" -d "$D/data" ${KVLDS_OPTS:-} \
+	"$KVLDS" -F -s "$D/kv.sock" -d "$D/data" $KVEXTRA ${KVLDS_OPTS:-} \
 	    >"$D/kvlds.log" 2>&1 &
 	PIDS="$PIDS $!"
 	wait_sock "$D/kv.sock"
@@ -142,6 +171,46 @@ done
 echo "bench: tokyo" >&2
 "$P/tokyo/tokyo" -q "$NS" >"$D/c.tokyo"
 [ -n "$S" ] && "$P/tokyo/tokyo" -q "$S" >"$D/r.tokyo"
+
+# random_read over the encrypted transports: the client's own spiped
+# (-K) into a spiped -d, a plain client through a spiped -e/-d pair, and
+# kvlds's native encrypted listener when it has one.
+SPIPED=$BIN/spiped/spiped
+[ -x "$SPIPED" ] || SPIPED=$(command -v spiped 2>/dev/null)
+TRANSPORTS="$D/transports"
+: >"$TRANSPORTS"
+if [ -n "$S" ] && [ -n "$SPIPED" ]; then
+	echo "bench: random_read over encrypted transports" >&2
+	dport=$(freeport)
+	"$SPIPED" -d -F -s "127.0.0.1:$dport" -t "$S" -k "$D/pipe.key" \
+	    >/dev/null 2>&1 &
+	sp1=$!
+	"$SPIPED" -e -F -s "$D/tenc.sock" -t "127.0.0.1:$dport" \
+	    -k "$D/pipe.key" >/dev/null 2>&1 &
+	sp2=$!
+	PIDS="$PIDS $sp1 $sp2"
+	wait_port "$dport"
+	wait_sock "$D/tenc.sock"
+	"$P/random_read/random_read" --warmup $W --seconds $SLONG \
+	    -K "$D/pipe.key" "127.0.0.1:$dport" $N >"$D/t.clientkey"
+	"$P/random_read/random_read" --warmup $W --seconds $SLONG \
+	    "$D/tenc.sock" $N >"$D/t.pair"
+	kill -TERM $sp1 $sp2 2>/dev/null
+	wait $sp1 $sp2 2>/dev/null
+	echo "unix socket (above)|$(last "$D/r.random_read")|$(cpu "$D/r.random_read")" \
+	    >>"$TRANSPORTS"
+	echo "client -K -> spiped -d -> kvlds|$(last "$D/t.clientkey")|$(cpu "$D/t.clientkey")" \
+	    >>"$TRANSPORTS"
+	echo "spiped -e -> spiped -d -> kvlds|$(last "$D/t.pair")|$(cpu "$D/t.pair")" \
+	    >>"$TRANSPORTS"
+	if [ -n "$NATIVE" ]; then
+		wait_port "$NATIVE"
+		"$P/random_read/random_read" --warmup $W --seconds $SLONG \
+		    -K "$D/pipe.key" "127.0.0.1:$NATIVE" $N >"$D/t.native"
+		echo "client -K -> kvlds native listener|$(last "$D/t.native")|$(cpu "$D/t.native")" \
+		    >>"$TRANSPORTS"
+	fi
+fi
 
 row bulk_insert "$(last "$D/r.bulk_insert")" pairs/s \
     "$(last "$D/c.bulk_insert")" "$(cpu "$D/r.bulk_insert")"
@@ -206,7 +275,6 @@ elif [ -x "$PB" ] && [ -x "$BIN/spiped/spiped" ]; then
 	echo "bench: pipe benchmark" >&2
 	if [ "$MODE" = quick ]; then PIPEBYTES=268435456 PIPEHS=200
 	else PIPEBYTES=2147483648 PIPEHS=2000; fi
-	head -c 32 /dev/urandom >"$D/pipe.key"
 	PIPE=$(pipe_run "$BIN/spiped/spiped" "spiped (ours)")
 	if [ -x /usr/bin/spiped ]; then
 		PIPE="$PIPE
@@ -244,6 +312,15 @@ echo "client used while measuring kvlds)"
 if [ -n "$DISK" ]; then
 	echo "disk use after bulk_insert: $((DISK / 1024)) MiB" \
 	    "($((N * 80 / 1048576)) MiB of pairs)"
+fi
+if [ -s "$TRANSPORTS" ]; then
+	echo
+	echo "random_read over encrypted transports ($(basename "$SPIPED")" \
+	    "at $SPIPED):"
+	printf '%-36s %12s %11s\n' transport GETs/s "client CPU"
+	while IFS='|' read -r name fig c; do
+		printf '%-36s %12s %11s\n' "$name" "$fig" "$c"
+	done <"$TRANSPORTS"
 fi
 if [ -n "$PIPE" ]; then
 	echo
