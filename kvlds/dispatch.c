@@ -25,7 +25,7 @@
  */
 #define RBUFSZ		(256 * 1024)	/* Shared read buffer. */
 #define PKT_MAX		(KVPROTO_REQ_MAXLEN + PACKET_OVERHEAD)
-#define OUT_HIGH	(512 * 1024)	/* Stop reading at this much output. */
+#define OUT_HIGH	(512 * 1024)	/* Stop reading at this much queued. */
 #define OUT_LOW		(128 * 1024)	/* Read again once below this. */
 #define OUT_KEEP	(1024 * 1024)	/* Free an idle buffer bigger. */
 #define RANGE_MAXBYTES	(1024 * 1024)	/* Our cap on RANGE max bytes. */
@@ -267,6 +267,20 @@ hold_status(struct conn *c, uint64_t id, uint32_t status)
 	return (0);
 }
 
+/*
+ * Answers queued for ${c}: output not yet written and answers held for a
+ * commit.  Reading stops at OUT_HIGH, so that neither a client that does
+ * not read nor one that sends mutations faster than commits complete
+ * (e.g. under a long -w) makes the daemon buffer without bound.
+ */
+static size_t
+conn_queued(const struct conn *c)
+{
+
+	return (buf_avail(&c->out) + buf_avail(&c->held[0]) +
+	    buf_avail(&c->held[1]));
+}
+
 /* Close ${c} once it is draining and has nothing left to send. */
 static void
 conn_maybe_finish(struct conn *c)
@@ -460,7 +474,7 @@ conn_process(struct conn *c, const uint8_t *buf, size_t len)
 	int r;
 
 	while (pos < len) {
-		if (buf_avail(&c->out) >= OUT_HIGH) {
+		if (conn_queued(c) >= OUT_HIGH) {
 			c->blocked = 1;
 			break;
 		}
@@ -616,7 +630,7 @@ conn_write(struct conn *c)
 		}
 		c->writing = 1;
 	}
-	if (c->blocked && avail <= OUT_LOW) {
+	if (c->blocked && conn_queued(c) <= OUT_LOW) {
 		conn_unblock(c);
 		if (c->dead)
 			return;

@@ -14,8 +14,8 @@
  *
  * A connection goes through these states:
  *
- *	READING --(output >= high water)--> BLOCKED --(output <= low
- *	    water)--> READING
+ *	READING --(output + held answers >= high water)--> BLOCKED
+ *	    --(output + held answers <= low water)--> READING
  *	READING/BLOCKED --(peer closed its side)--> DRAINING: held
  *	    responses and output still go out; closed once both are empty
  *	any --(protocol error, write error)--> CLOSED (freed once no batch

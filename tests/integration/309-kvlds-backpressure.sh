@@ -74,3 +74,36 @@ while got < want:
     got += len(data)
 assert got == want, (got, want)
 EOF
+stop "$KPID"
+
+# Under a long commit delay, a client streaming mutations is stopped being
+# read once its held answers reach the bound, instead of piling up
+# pending mutations for the whole delay.
+start kvlds2 "$KVLDS" -F -s "$T/kv2.sock" -d "$T/data2" -w 1
+wait_socket "$T/kv2.sock"
+check "held answers are bounded" kvpy "$T/kv2.sock" <<'EOF'
+import sys, time, kvclient as kv
+c = kv.Conn(sys.argv[1])
+N = 100000
+req = b"".join(kv.packet(i + 1, kv.req_set(b"w%06d" % i, b"x"))
+               for i in range(N))
+c.s.setblocking(False)
+sent = 0
+t0 = time.time()
+while sent < len(req) and time.time() - t0 < 0.5:
+    try:
+        sent += c.s.send(req[sent:])
+    except BlockingIOError:
+        time.sleep(0.01)
+print("sent %d of %d bytes before the first commit" % (sent, len(req)))
+assert sent < 1500000, sent
+# Everything is answered in the end (each commit unblocks the next part).
+import threading
+c.s.setblocking(True)
+c.s.settimeout(60)
+t = threading.Thread(target=c.sendraw, args=(req[sent:],))
+t.start()
+got = c.collect(range(1, N + 1))
+t.join()
+assert all(kv.parse_status(r) == 0 for r in got.values())
+EOF
