@@ -78,6 +78,7 @@ struct bench {
 	size_t outstanding;
 	struct kvbench_hist sec;
 	uint64_t sec_requests, sec_errors;
+	uint64_t errors_total;
 	size_t seccap;
 	unsigned int nticks;
 };
@@ -375,6 +376,7 @@ done(struct req *r, int status)
 	if (status == KVCLIENT_FAIL) {
 		c->dead = 1;
 		B->sec_errors++;
+		B->errors_total++;
 		if (r->intended >= B->tmeasure)
 			res->errors[r->type]++;
 	} else {
@@ -444,10 +446,12 @@ tickcb(evutil_socket_t fd, short what, void *cookie)
 	s->max = B->sec.count ? B->sec.max : 0;
 	s->warmup = (t - 0.5 < B->tmeasure);
 	if (B->cf->progress) {
-		fprintf(stderr, "\r[%4u s]%s %10ju req/s  p99 %9.3f ms  "
-		    "errors %ju  in flight %zu   ", B->nticks,
-		    s->warmup ? " warm-up" : "", (uintmax_t)s->requests,
-		    (double)s->p99 / 1e6, (uintmax_t)s->errors,
+		fprintf(stderr, "\r[%4u s]%s %10ju req/s  p99 %9.3f ms "
+		    "(so far %9.3f ms)  errors %ju so far  in flight %zu  ",
+		    B->nticks, s->warmup ? " warm-up" : "",
+		    (uintmax_t)s->requests, (double)s->p99 / 1e6,
+		    (double)kvbench_hist_quantile(&res->all, 0.99) / 1e6,
+		    (uintmax_t)B->errors_total,
 		    B->outstanding);
 		fflush(stderr);
 	}
