@@ -16,12 +16,13 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <openssl/crypto.h>
 
 #include "keyfile/keyfile.h"
 #include "kvclient/kvclient.h"
 #include "log/log.h"
 #include "parse/parse.h"
+
+#include "kvlds/kvlds-dump/conn.h"
 
 #include "batch.h"
 #include "cmd.h"
@@ -83,11 +84,11 @@ usage(FILE *f)
 	    "\\n, \\\\)\n"
 	    "  -w, --window N     batch: commands in flight at most "
 	    "(default %d)\n"
-	    "%s"
+	    "%s%s"
 	    "  -h, --help         print this help\n"
 	    "exit status: 0 done, 1 condition not met or key absent, 2 "
 	    "error\n",
-	    WINDOW_DEFAULT, keyfile_opts_usage);
+	    WINDOW_DEFAULT, conn_usage, keyfile_opts_usage);
 }
 
 int
@@ -97,21 +98,21 @@ main(int argc, char *argv[])
 		{ "hex", no_argument, NULL, 'x' },
 		{ "escape", no_argument, NULL, 'e' },
 		{ "window", required_argument, NULL, 'w' },
+		{ "no-pfs", no_argument, NULL, 'N' },
+		{ "require-pfs", no_argument, NULL, 'R' },
 		{ "passphrase", required_argument, NULL, 'P' },
 		{ "max-memory", required_argument, NULL, 'M' },
 		{ "max-time", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct keyfile_opts kopts = { .passphrase = NULL };
-	struct kvclient_opts copts = { .key = NULL };
-	const char *addr = NULL, *keypath = NULL;
+	struct conn_opts co = { .keypath = NULL };
+	const char *addr = NULL;
 	enum enc_mode mode = ENC_TEXT;
 	struct cmd_word words[8];
 	struct evbuffer *out;
 	struct kvclient *K;
 	struct cmd cmd;
-	uint8_t key[32];
 	char err[256];
 	int ch, i, nwords, window = WINDOW_DEFAULT, isbatch;
 	int rc = EXIT_ERR;
@@ -124,7 +125,7 @@ main(int argc, char *argv[])
 			addr = optarg;
 			break;
 		case 'K':
-			keypath = optarg;
+			co.keypath = optarg;
 			break;
 		case 'x':
 			mode = ENC_HEX;
@@ -138,16 +139,22 @@ main(int argc, char *argv[])
 				exit(EXIT_ERR);
 			}
 			break;
+		case 'N':
+			co.nopfs = 1;
+			break;
+		case 'R':
+			co.requirepfs = 1;
+			break;
 		case 'P':
-			if (keyfile_option(&kopts, "passphrase", optarg) != 1)
+			if (conn_option(&co, "passphrase", optarg) != 1)
 				exit(EXIT_ERR);
 			break;
 		case 'M':
-			if (keyfile_option(&kopts, "max-memory", optarg) != 1)
+			if (conn_option(&co, "max-memory", optarg) != 1)
 				exit(EXIT_ERR);
 			break;
 		case 'T':
-			if (keyfile_option(&kopts, "max-time", optarg) != 1)
+			if (conn_option(&co, "max-time", optarg) != 1)
 				exit(EXIT_ERR);
 			break;
 		case 'h':
@@ -197,14 +204,7 @@ main(int argc, char *argv[])
 	}
 
 	/* Connect, through the encrypted transport if given a key. */
-	if (keypath != NULL) {
-		if (keyfile_load(keypath, &kopts, key))
-			exit(EXIT_ERR);
-		copts.key = key;
-	}
-	K = kvclient_open(NULL, addr, &copts);
-	OPENSSL_cleanse(key, sizeof(key));
-	if (K == NULL)
+	if ((K = conn_open(addr, &co)) == NULL)
 		exit(EXIT_ERR);
 
 	if (isbatch) {

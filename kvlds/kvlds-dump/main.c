@@ -37,9 +37,9 @@ usage(FILE *f)
 	    "  -q, --quiet        no progress bar\n"
 	    "  -p, --progress     progress bar even if stderr is not a "
 	    "terminal\n"
-	    "%s"
+	    "%s%s"
 	    "  -h, --help         print this help\n",
-	    keyfile_opts_usage);
+	    conn_usage, keyfile_opts_usage);
 }
 
 /*
@@ -108,14 +108,16 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "progress", no_argument, NULL, 'p' },
+		{ "no-pfs", no_argument, NULL, 'N' },
+		{ "require-pfs", no_argument, NULL, 'R' },
 		{ "passphrase", required_argument, NULL, 'P' },
 		{ "max-memory", required_argument, NULL, 'M' },
 		{ "max-time", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct keyfile_opts kopts = { .passphrase = NULL };
-	const char *addr = NULL, *keypath = NULL, *path;
+	struct conn_opts co = { .keypath = NULL };
+	const char *addr = NULL, *path;
 	struct progress *P;
 	struct kvclient *K;
 	char *tmp = NULL;
@@ -131,7 +133,7 @@ main(int argc, char *argv[])
 			addr = optarg;
 			break;
 		case 'K':
-			keypath = optarg;
+			co.keypath = optarg;
 			break;
 		case 'q':
 			bar = 0;
@@ -139,16 +141,22 @@ main(int argc, char *argv[])
 		case 'p':
 			bar = 1;
 			break;
+		case 'N':
+			co.nopfs = 1;
+			break;
+		case 'R':
+			co.requirepfs = 1;
+			break;
 		case 'P':
-			if (keyfile_option(&kopts, "passphrase", optarg) != 1)
+			if (conn_option(&co, "passphrase", optarg) != 1)
 				exit(1);
 			break;
 		case 'M':
-			if (keyfile_option(&kopts, "max-memory", optarg) != 1)
+			if (conn_option(&co, "max-memory", optarg) != 1)
 				exit(1);
 			break;
 		case 'T':
-			if (keyfile_option(&kopts, "max-time", optarg) != 1)
+			if (conn_option(&co, "max-time", optarg) != 1)
 				exit(1);
 			break;
 		case 'h':
@@ -165,7 +173,7 @@ main(int argc, char *argv[])
 	}
 	path = argv[optind];
 
-	if ((K = conn_open(addr, keypath, &kopts)) == NULL)
+	if ((K = conn_open(addr, &co)) == NULL)
 		exit(1);
 	if ((P = progress_new("dump", bar)) == NULL)
 		goto err1;

@@ -46,9 +46,9 @@ usage(FILE *f)
 	    "  -q, --quiet        no progress bar\n"
 	    "  -p, --progress     progress bar even if stderr is not a "
 	    "terminal\n"
-	    "%s"
+	    "%s%s"
 	    "  -h, --help         print this help\n",
-	    WINDOW_DEFAULT, keyfile_opts_usage);
+	    WINDOW_DEFAULT, conn_usage, keyfile_opts_usage);
 }
 
 /* Copy standard input into an anonymous temporary file; return it. */
@@ -93,14 +93,16 @@ main(int argc, char *argv[])
 		{ "window", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "progress", no_argument, NULL, 'p' },
+		{ "no-pfs", no_argument, NULL, 'N' },
+		{ "require-pfs", no_argument, NULL, 'R' },
 		{ "passphrase", required_argument, NULL, 'P' },
 		{ "max-memory", required_argument, NULL, 'M' },
 		{ "max-time", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct keyfile_opts kopts = { .passphrase = NULL };
-	const char *addr = NULL, *keypath = NULL, *path;
+	struct conn_opts co = { .keypath = NULL };
+	const char *addr = NULL, *path;
 	struct load_stats st;
 	struct progress *P;
 	struct kvclient *K;
@@ -116,7 +118,7 @@ main(int argc, char *argv[])
 			addr = optarg;
 			break;
 		case 'K':
-			keypath = optarg;
+			co.keypath = optarg;
 			break;
 		case 'f':
 			force = 1;
@@ -133,16 +135,22 @@ main(int argc, char *argv[])
 		case 'p':
 			bar = 1;
 			break;
+		case 'N':
+			co.nopfs = 1;
+			break;
+		case 'R':
+			co.requirepfs = 1;
+			break;
 		case 'P':
-			if (keyfile_option(&kopts, "passphrase", optarg) != 1)
+			if (conn_option(&co, "passphrase", optarg) != 1)
 				exit(1);
 			break;
 		case 'M':
-			if (keyfile_option(&kopts, "max-memory", optarg) != 1)
+			if (conn_option(&co, "max-memory", optarg) != 1)
 				exit(1);
 			break;
 		case 'T':
-			if (keyfile_option(&kopts, "max-time", optarg) != 1)
+			if (conn_option(&co, "max-time", optarg) != 1)
 				exit(1);
 			break;
 		case 'h':
@@ -173,7 +181,7 @@ main(int argc, char *argv[])
 		goto err0;
 	}
 
-	if ((K = conn_open(addr, keypath, &kopts)) == NULL)
+	if ((K = conn_open(addr, &co)) == NULL)
 		goto err0;
 	if ((st.maxkey > kvclient_maxkey(K)) ||
 	    (st.maxval > kvclient_maxval(K))) {
