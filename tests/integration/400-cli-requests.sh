@@ -2,7 +2,7 @@
 # 400-cli-requests: kvlds-cli against a real kvlds on a Unix socket: every
 # request and exit status, params, the three encodings with binary keys
 # and values, the longest key, usage and connection errors (exit 2), and
-# -K refused while the library has no encrypted transport.
+# -K against a plaintext socket failing cleanly (403 covers -K itself).
 # smoke
 . "$(dirname "$0")/../lib.sh"
 KVLDS=$(bin kvlds)
@@ -118,9 +118,8 @@ check "key over the limit: message" grep -q 'too long' "$T/err"
 check "value over the server's limit: status 2" [ $? = 2 ]
 "$CLI" -t "$S2" set 12345678 12345678; check "at the limit" [ $? = 0 ]
 
-# -K: an encrypted endpoint.  Until the client library speaks the spiped
-# protocol this fails with a clear message; against a plaintext socket it
-# fails either way.
+# -K against a plaintext socket: the spiped handshake fails (or, with a
+# library lacking the transport, a clear message says so): status 2.
 head -c 32 /dev/urandom >"$T/key"
 "$CLI" -t "$S" -K "$T/key" get a 2>"$T/err"; rc=$?
 cat "$T/err"
