@@ -5,13 +5,13 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "log/log.h"
 #include "pcrypt.h"
 
 struct pcrypt_aesctr {
@@ -33,8 +33,7 @@ static void
 pcrypt_warn(const char *what)
 {
 
-	fprintf(stderr, "%s: %s failed\n", program_invocation_short_name,
-	    what);
+	warn0("%s failed", what);
 }
 
 /**

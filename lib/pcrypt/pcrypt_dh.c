@@ -6,12 +6,12 @@
  * the secret exponent) over that shared context.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 
+#include "log/log.h"
 #include "pcrypt.h"
 
 static BIGNUM *dh_p;
@@ -23,8 +23,7 @@ static void
 pcrypt_warn(const char *what)
 {
 
-	fprintf(stderr, "%s: %s failed\n", program_invocation_short_name,
-	    what);
+	warn0("%s failed", what);
 }
 
 static void

@@ -12,7 +12,6 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +20,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "log/log.h"
 #include "pcrypt.h"
 
 struct pcrypt_hmac {
@@ -32,8 +32,7 @@ static void
 pcrypt_warn(const char *what)
 {
 
-	fprintf(stderr, "%s: %s failed\n", program_invocation_short_name,
-	    what);
+	warn0("%s failed", what);
 }
 
 /**

@@ -2,12 +2,12 @@
  * Key derivation and the 1060-byte packets (see proto_crypt.h).
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
+#include "log/log.h"
 #include "pcrypt/pcrypt.h"
 
 #include "proto_crypt.h"
@@ -120,8 +120,7 @@ proto_session_new(const uint8_t dk[PROTO_DKLEN], int server)
 	const uint8_t *c = dk, *sv = dk + 2 * PROTO_KEYLEN;
 
 	if ((s = malloc(sizeof(*s))) == NULL) {
-		fprintf(stderr, "%s: malloc failed\n",
-		    program_invocation_short_name);
+		warn0("malloc failed");
 		goto err0;
 	}
 	if (dir_init(&s->tx, server ? sv : c,
@@ -243,8 +242,7 @@ proto_session_encrypt_evbuf(struct proto_session *s, struct evbuffer *plain,
 	return (0);
 
 err:
-	fprintf(stderr, "%s: evbuffer operation failed\n",
-	    program_invocation_short_name);
+	warn0("evbuffer operation failed");
 	return (-1);
 }
 
@@ -282,8 +280,7 @@ proto_session_decrypt_evbuf(struct proto_session *s, struct evbuffer *wire,
 	return (total);
 
 err:
-	fprintf(stderr, "%s: evbuffer operation failed\n",
-	    program_invocation_short_name);
+	warn0("evbuffer operation failed");
 	return (-1);
 }
 

@@ -3,13 +3,13 @@
  * proto_handshake.h for the messages and states).
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "log/log.h"
 #include "pcrypt/pcrypt.h"
 
 #include "proto_crypt.h"
@@ -52,8 +52,7 @@ proto_hs_new(const uint8_t K[PROTO_KEYLEN], int flags)
 	struct proto_hs *hs;
 
 	if ((hs = calloc(1, sizeof(*hs))) == NULL) {
-		fprintf(stderr, "%s: calloc failed\n",
-		    program_invocation_short_name);
+		warn0("calloc failed");
 		return (NULL);
 	}
 	hs->flags = flags;
@@ -466,7 +465,7 @@ err1:
 	proto_handshake_cancel(h);
 	return (NULL);
 err0:
-	fprintf(stderr, "%s: calloc failed\n", program_invocation_short_name);
+	warn0("calloc failed");
 	return (NULL);
 }
 

@@ -12,7 +12,6 @@
  * seen, that direction reads on until end of file.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "log/log.h"
 #include "proto_crypt.h"
 #include "proto_pump.h"
 
@@ -269,7 +269,7 @@ err1:
 	proto_pump_free(p);
 	return (NULL);
 err0:
-	fprintf(stderr, "%s: calloc failed\n", program_invocation_short_name);
+	warn0("calloc failed");
 	proto_session_free(s);
 	return (NULL);
 }
@@ -330,8 +330,7 @@ proto_pump_blocking(int in, int out, struct proto_session *s, int encrypt)
 
 	memset(&d, 0, sizeof(d));
 	if (dir_init(&d, in, out, encrypt)) {
-		fprintf(stderr, "%s: malloc failed\n",
-		    program_invocation_short_name);
+		warn0("malloc failed");
 		goto done;
 	}
 	for (;;) {
