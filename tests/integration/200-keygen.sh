@@ -76,6 +76,23 @@ echo 'stdin pass' | "$KG" --passphrase dev:stdin-once --target-time 0.02 \
 KG_PASS='stdin pass' scrypt dec --passphrase env:KG_PASS "$T/senc.key" \
     >/dev/null || fail "dev:stdin-once passphrase"
 
+# No terminal (setsid: no controlling tty): dev:tty-stdin falls back to
+# standard input, reading the passphrase twice to confirm it, as
+# scrypt(1) does; the loader's default method reads it once.
+printf 'no tty\nno tty\n' | setsid -w "$KG" --passphrase dev:tty-stdin \
+    --target-time 0.02 --target-memory 2M "$T/nenc.key" 2>"$T/nenc.err" ||
+    fail "dev:tty-stdin without a terminal: $(cat "$T/nenc.err")"
+printf 'no tty\n' | setsid -w "$KG" --check "$T/nenc.key" >"$T/ncheck.out" \
+    2>&1 || fail "default passphrase method without a terminal"
+check "default method reads standard input" grep -q "key loaded" \
+    "$T/ncheck.out"
+if printf 'no tty\n' | setsid -w "$KG" --passphrase dev:tty-stdin \
+    --target-time 0.02 --target-memory 2M "$T/n2.key" 2>"$T/n2.err"; then
+	fail "unconfirmed passphrase accepted"
+fi
+check "missing confirmation reported" grep -q "end of input" "$T/n2.err"
+check "no file without confirmation" [ ! -e "$T/n2.key" ]
+
 # Failures leave no file behind.
 unset KG_UNSET
 if "$KG" --passphrase env:KG_UNSET "$T/none.key" 2>"$T/none.err"; then
