@@ -109,7 +109,7 @@ report(const char *name, enum keyfile_err err,
 		if (keyfile_params_time(params, &t))
 			t = NAN;
 		keyfile_warnx("key file %s: decrypting it would take about "
-		    "%.1f s (scrypt N=2^%d, r=%u, p=%u), over the limit of "
+		    "%.3g s (scrypt N=2^%d, r=%u, p=%u), over the limit of "
 		    "%g s; raise the limit with --max-time", name, t,
 		    params->logN, params->r, params->p, max_time);
 		break;
@@ -121,21 +121,24 @@ report(const char *name, enum keyfile_err err,
 
 /*
  * Hash the ${len} key bytes at ${buf} into ${K}, refusing empty keys and
- * warning about short ones.  ${what} names them in messages.
+ * warning about short ones.  ${what} names the file in messages;
+ * ${decrypted} says the bytes came out of an encrypted file.
  */
 static int
-hash_key(const char *what, const uint8_t *buf, size_t len, uint8_t K[32])
+hash_key(const char *what, int decrypted, const uint8_t *buf, size_t len,
+    uint8_t K[32])
 {
 
 	if (len == 0) {
-		keyfile_warnx("key file %s is empty; refusing to use an "
-		    "empty key", what);
+		keyfile_warnx("key file %s %s; refusing to use an empty key",
+		    what, decrypted ? "decrypts to nothing (is empty)" :
+		    "is empty");
 		return (-1);
 	}
 	if (len < 32)
-		keyfile_warnx("warning: key file %s holds only %zu bytes; "
+		keyfile_warnx("warning: key file %s %s only %zu bytes; "
 		    "a key should have at least 32 random bytes (256 bits)",
-		    what, len);
+		    what, decrypted ? "decrypts to" : "holds", len);
 	if (SHA256(buf, len, K) == NULL) {
 		keyfile_warnx("SHA256 failed");
 		return (-1);
@@ -193,7 +196,7 @@ keyfile_load(const char *path, const struct keyfile_opts *opts, uint8_t K[32])
 
 	/* A plain key file: K is its hash. */
 	if (!keyfile_scrypt_detect(buf, len)) {
-		if (hash_key(name, buf, len, K))
+		if (hash_key(name, 0, buf, len, K))
 			goto err1;
 		keyfile_secmem_free(buf);
 		return (0);
@@ -216,7 +219,7 @@ keyfile_load(const char *path, const struct keyfile_opts *opts, uint8_t K[32])
 		report(name, err, &params, max_memory, max_time);
 		goto err1;
 	}
-	rc = hash_key(name, plain, plainlen, K);
+	rc = hash_key(name, 1, plain, plainlen, K);
 	keyfile_secmem_free(plain);
 	if (rc)
 		goto err1;

@@ -403,14 +403,14 @@ test_load_errors(void)
 		p = put_file("encempty", enc, enclen);
 		free(enc);
 		CU_ASSERT_EQUAL(load(p, &o, K), -1);
-		CU_ASSERT(strstr(errbuf, "is empty") != NULL);
+		CU_ASSERT(strstr(errbuf, "decrypts to nothing") != NULL);
 		CU_ASSERT_FATAL(keyfile_scrypt_encrypt(b, 5,
 		    (const uint8_t *)"pw", 2, &pr, &enc, &enclen) ==
 		    KEYFILE_OK);
 		p = put_file("encshort", enc, enclen);
 		free(enc);
 		CU_ASSERT_EQUAL(load(p, &o, K), 0);
-		CU_ASSERT(strstr(errbuf, "only 5 bytes") != NULL);
+		CU_ASSERT(strstr(errbuf, "decrypts to only 5 bytes") != NULL);
 	}
 }
 
