@@ -976,9 +976,13 @@ collect(struct btree *bt, struct node *nd, size_t *total)
 	uint32_t i;
 
 	if (nd->level > 0) {
+		/*
+		 * A slot's address is 0 exactly when its child is dirty
+		 * (mutable() and splits store 0; btree_commit_begin fills
+		 * it in): no need to touch every child.
+		 */
 		for (i = 0; i <= nd->n; i++) {
-			if (nd->kids[i].n != NULL &&
-			    nd->kids[i].n->addr == 0 &&
+			if (nd->kids[i].addr == 0 &&
 			    collect(bt, nd->kids[i].n, total))
 				return (-1);
 		}
@@ -1038,7 +1042,7 @@ btree_commit_begin(struct btree *bt)
 		nd->addr = addr + pos;
 		if (nd->level > 0)
 			for (j = 0; j <= nd->n; j++)
-				if (nd->kids[j].n != NULL)
+				if (nd->kids[j].addr == 0)
 					nd->kids[j].addr = nd->kids[j].n->addr;
 		page_encode(nd, nd->addr, &bt->batch[pos]);
 		pos += nd->size;

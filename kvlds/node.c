@@ -252,7 +252,9 @@ node_compact(struct node *nd)
 	uint32_t i, pos, live = nd->alen - nd->agarb;
 	size_t l;
 
-	if (nd->acap > live + 32 && (na = malloc(live ? live : 1)) != NULL) {
+	/* A clone's modest slack (see node_clone) is not worth a copy. */
+	if (nd->acap > live + live / 4 + 64 &&
+	    (na = malloc(live ? live : 1)) != NULL) {
 		for (i = 0, pos = 0; i < nd->n; i++) {
 			l = entlen(nd, i);
 			memcpy(&na[pos], &nd->arena[nd->off[i]], l);

@@ -41,29 +41,35 @@
 #define NODE_INT_ENT(kl)	(9 + (kl))
 #define NODE_MAXLEVEL	32
 
-/* A reference to a child (or a tree root): disk address and/or memory. */
+/*
+ * A reference to a child (or a tree root): disk address and/or memory.
+ * Invariant (btree.c): addr is 0 exactly when the child is dirty (then n
+ * is set); otherwise addr is the child's address, loaded (n set) or not.
+ */
 struct bt_child {
 	uint64_t addr;		/* 0 = not on disk (yet) */
 	struct node *n;		/* NULL = not loaded */
 };
 
 struct node {
-	uint32_t refcnt;
+	/* Read by every lookup: kept in the first cache line. */
 	uint8_t level;		/* 0 = leaf */
-	uint32_t n;		/* keys */
-	uint64_t gen;		/* generation that created it */
-	uint64_t addr;		/* log address; 0 = dirty */
-	size_t size;		/* serialized size */
-	uint32_t *off;		/* n entry offsets into arena */
-	uint32_t offcap;
-	uint8_t *arena;
-	uint32_t alen, acap, agarb;
-	struct bt_child *kids;	/* n + 1 children (internal only) */
-	uint32_t kidcap;
-	uint32_t *hidx;		/* frozen leaves: hash -> arena offset + 1 */
-	uint32_t hmask;
-	size_t memacct;		/* bytes counted in node_memory() */
 	uint8_t used;		/* touched since the last eviction sweep */
+	uint32_t n;		/* keys */
+	uint32_t hmask;
+	uint32_t *hidx;		/* frozen leaves: hash -> arena offset + 1 */
+	uint8_t *arena;
+	uint32_t *off;		/* n entry offsets into arena */
+	struct bt_child *kids;	/* n + 1 children (internal only) */
+	uint64_t addr;		/* log address; 0 = dirty */
+
+	uint32_t refcnt;
+	uint32_t offcap;
+	uint32_t alen, acap, agarb;
+	uint32_t kidcap;
+	uint64_t gen;		/* generation that created it */
+	size_t size;		/* serialized size */
+	size_t memacct;		/* bytes counted in node_memory() */
 };
 
 /* node_count(): number of nodes currently allocated (all trees). */

@@ -34,13 +34,15 @@ crc_seal(uint8_t *buf, size_t len)
 	page_be32enc(buf, crc32c(&buf[4], len - 4));
 }
 
-/* Child address of slot ${i}. */
+/*
+ * Child address of slot ${i}: the slot's own copy, which btree.c keeps
+ * equal to the child's address once the child is written (reading it
+ * there spares a cache miss per child).
+ */
 static uint64_t
 kidaddr(const struct node *nd, uint32_t i)
 {
 
-	if (nd->kids[i].n != NULL)
-		return (nd->kids[i].n->addr);
 	return (nd->kids[i].addr);
 }
 

@@ -84,8 +84,8 @@ page_be64dec(const uint8_t *p)
 /*
  * page_encode(node, addr, buf):
  * Serialize ${node} as a page at log address ${addr} into the
- * node->size bytes at ${buf}.  Child addresses come from the loaded child
- * nodes (which must already have addresses) or the slots.
+ * node->size bytes at ${buf}.  Child addresses come from the slots
+ * (kids[i].addr), which must all be set.
  */
 void page_encode(const struct node *, uint64_t, uint8_t *);
 
