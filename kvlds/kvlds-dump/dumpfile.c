@@ -20,6 +20,9 @@ static const uint8_t magic[8] = { 'K', 'V', 'L', 'D', 'S', 'D', 'M', 'P' };
 /* Checksum size. */
 #define SUMLEN		32
 
+/* Reader buffer: hashed a chunk at a time, not a field at a time. */
+#define RBUFSZ		65536
+
 struct dumpfile_w {
 	FILE *f;
 	const char *name;
@@ -34,6 +37,10 @@ struct dumpfile_r {
 	EVP_MD_CTX *md;
 	uint64_t bytes;
 	uint64_t count;
+	uint8_t buf[RBUFSZ];	/* Bytes read from ${f}: buf[pos..len) */
+	size_t pos;		/* not consumed yet, buf[hashed..pos) */
+	size_t len;		/* consumed but not hashed yet. */
+	size_t hashed;
 	uint8_t key[256];
 	size_t keylen;
 	uint8_t prev[256];	/* The previous key, for the order check. */
@@ -239,27 +246,60 @@ dumpfile_wfree(struct dumpfile_w *w)
 	free(w);
 }
 
+/* Hash the bytes consumed since the last call. */
+static int
+md_flush(struct dumpfile_r *r)
+{
+
+	if ((r->pos > r->hashed) &&
+	    (EVP_DigestUpdate(r->md, &r->buf[r->hashed], r->pos - r->hashed) !=
+	    1)) {
+		warn0("EVP_DigestUpdate failed");
+		return (-1);
+	}
+	r->hashed = r->pos;
+	return (0);
+}
+
 /*
  * Read exactly ${len} bytes (hashed if ${hash}).  Return 0, or -1 after
  * printing a read error or "truncated".
  */
 static int
-rd(struct dumpfile_r *r, void *buf, size_t len, int hash)
+rd(struct dumpfile_r *r, void *out, size_t len, int hash)
 {
+	uint8_t *p = out;
+	size_t m;
 
-	if ((len > 0) && (fread(buf, len, 1, r->f) != 1)) {
-		if (ferror(r->f))
-			warnp("%s: read", r->name);
-		else
-			warn0("%s: corrupt dump file: truncated at byte %ju",
-			    r->name, (uintmax_t)r->bytes);
+	if (!hash && md_flush(r))
 		return (-1);
+	while (len > 0) {
+		if (r->pos == r->len) {
+			if (md_flush(r))
+				return (-1);
+			r->pos = r->hashed = 0;
+			r->len = fread(r->buf, 1, sizeof(r->buf), r->f);
+			if (r->len == 0) {
+				if (ferror(r->f))
+					warnp("%s: read", r->name);
+				else
+					warn0("%s: corrupt dump file: "
+					    "truncated at byte %ju", r->name,
+					    (uintmax_t)r->bytes);
+				return (-1);
+			}
+		}
+		m = r->len - r->pos;
+		if (m > len)
+			m = len;
+		memcpy(p, &r->buf[r->pos], m);
+		r->pos += m;
+		r->bytes += m;
+		p += m;
+		len -= m;
+		if (!hash)
+			r->hashed = r->pos;
 	}
-	if (hash && (EVP_DigestUpdate(r->md, buf, len) != 1)) {
-		warn0("EVP_DigestUpdate failed");
-		return (-1);
-	}
-	r->bytes += len;
 	return (0);
 }
 
@@ -356,7 +396,8 @@ trailer(struct dumpfile_r *r)
 		    (uintmax_t)r->count);
 		return (-1);
 	}
-	if ((EVP_DigestFinal_ex(r->md, got, &gotlen) != 1) ||
+	if (md_flush(r) ||
+	    (EVP_DigestFinal_ex(r->md, got, &gotlen) != 1) ||
 	    (gotlen != SUMLEN)) {
 		warn0("EVP_DigestFinal_ex failed");
 		return (-1);
@@ -368,7 +409,7 @@ trailer(struct dumpfile_r *r)
 		    r->name);
 		return (-1);
 	}
-	if (fgetc(r->f) != EOF) {
+	if ((r->pos < r->len) || (fgetc(r->f) != EOF)) {
 		warn0("%s: corrupt dump file: bytes after the checksum",
 		    r->name);
 		return (-1);

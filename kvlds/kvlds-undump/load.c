@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +18,25 @@ struct load {
 };
 
 /**
- * load_verify(f, name, st):
+ * load_verify(f, name, st, P):
  * Check the whole dump file on ${f}; fill ${st}.  Return 0, or -1
  * (printed).
  */
 int
-load_verify(FILE *f, const char *name, struct load_stats *st)
+load_verify(FILE *f, const char *name, struct load_stats *st,
+    struct progress *P)
 {
 	struct dumpfile_info info;
 	struct dumpfile_r *r;
 	const uint8_t *key, *val;
 	size_t keylen, vallen;
+	struct stat sb;
+	double size = -1;
 	int rc;
 
+	if ((fstat(fileno(f), &sb) == 0) && S_ISREG(sb.st_mode) &&
+	    (sb.st_size > 0))
+		size = (double)sb.st_size;
 	if ((r = dumpfile_ropen(f, name, &info)) == NULL)
 		return (-1);
 	st->maxkey = st->maxval = 0;
@@ -38,7 +46,12 @@ load_verify(FILE *f, const char *name, struct load_stats *st)
 			st->maxkey = keylen;
 		if (vallen > st->maxval)
 			st->maxval = vallen;
+		progress_update(P, (size > 0) ?
+		    (double)dumpfile_rbytes(r) / size : -1,
+		    dumpfile_rcount(r), dumpfile_rbytes(r));
 	}
+	if (rc == 0)
+		progress_end(P);
 	st->pairs = dumpfile_rcount(r);
 	st->bytes = dumpfile_rbytes(r);
 	dumpfile_rfree(r);

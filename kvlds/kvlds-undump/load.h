@@ -24,12 +24,14 @@ struct load_stats {
 };
 
 /**
- * load_verify(f, name, st):
+ * load_verify(f, name, st, P):
  * Read the whole dump file on ${f} (named ${name} in messages) and check
- * it (format, order, pair count, SHA-256).  Fill ${st}.  Return 0, or -1
- * after printing why the file is refused.  The stream is left at its end.
+ * it (format, order, pair count, SHA-256), updating the progress bar
+ * ${P}.  Fill ${st}.  Return 0, or -1 after printing why the file is
+ * refused.  The stream is left at its end.
  */
-int load_verify(FILE *, const char *, struct load_stats *);
+int load_verify(FILE *, const char *, struct load_stats *,
+    struct progress *);
 
 /**
  * load_run(K, f, name, st, window, P):

@@ -176,7 +176,11 @@ main(int argc, char *argv[])
 		warnp("%s", path);
 		exit(1);
 	}
-	if (load_verify(f, path, &st)) {
+	if ((P = progress_new("verify", bar)) == NULL)
+		goto err0;
+	e = load_verify(f, path, &st, P);
+	progress_free(P);
+	if (e) {
 		warn0("%s: refused; nothing was loaded", path);
 		goto err0;
 	}
