@@ -388,6 +388,19 @@ ignore_sigpipe(void)
 	return (0);
 }
 
+/* No PARAMS answer in time: fail the connection (and its PARAMS). */
+static void
+open_timeout(evutil_socket_t fd, short what, void *cookie)
+{
+	struct kvclient *K = cookie;
+
+	(void)fd;
+	(void)what;
+	K->busy++;
+	fail(K, "timed out");
+	K->busy--;
+}
+
 /**
  * kvclient_open_fd(base, fd, opts):
  * As kvclient_open(), over the already connected stream socket ${fd},
@@ -400,8 +413,10 @@ kvclient_open_fd(struct event_base *base, int fd,
 	static const struct kvclient_transport_cbs cbs = {
 		transport_readcb, transport_failcb
 	};
+	struct timeval tv = { KVCLIENT_OPEN_TIMEOUT, 0 };
 	struct kvproto_req req;
 	struct kvclient *K;
+	struct event *tmo;
 
 	if (ignore_sigpipe())
 		goto err0;
@@ -439,12 +454,23 @@ kvclient_open_fd(struct event_base *base, int fd,
 		warnp("cannot send PARAMS");
 		goto err4;
 	}
+	if ((tmo = evtimer_new(K->base, open_timeout, K)) == NULL) {
+		warn0("evtimer_new failed");
+		goto err4;
+	}
+	if (evtimer_add(tmo, &tv)) {
+		warn0("evtimer_add failed");
+		event_free(tmo);
+		goto err4;
+	}
 	while (!K->gotparams && !K->failed) {
 		if (event_base_loop(K->base, EVLOOP_ONCE) != 0) {
 			warn0("event loop failed");
+			event_free(tmo);
 			goto err4;
 		}
 	}
+	event_free(tmo);
 	if (!K->gotparams) {
 		warn0("no PARAMS answer from the kvlds server%s%s",
 		    K->failwhy ? ": " : "", K->failwhy ? K->failwhy : "");

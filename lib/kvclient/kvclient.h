@@ -63,6 +63,9 @@
 struct event_base;
 struct kvclient;
 
+/* Seconds kvclient_open() waits for the connection to be usable. */
+#define KVCLIENT_OPEN_TIMEOUT	30
+
 /* Status values (see above). */
 #define KVCLIENT_OK	0
 #define KVCLIENT_NO	1
@@ -140,8 +143,10 @@ typedef int kvclient_pair_cb(void *, const uint8_t *, size_t,
  * connection is up and the server's PARAMS are known: while waiting it
  * runs ${base} (event_base_loop(EVLOOP_ONCE)), so other events of a
  * caller's base may fire; do not call it from a callback of ${base}.
- * Return the client, or NULL after printing why (address, connection
- * refused, no PARAMS answer, ...).
+ * Gives up after KVCLIENT_OPEN_TIMEOUT seconds without an answer (a
+ * server that accepts but is hung); requests sent later have no time
+ * limit.  Return the client, or NULL after printing why (address,
+ * connection refused, handshake failed, timed out, no PARAMS answer).
  */
 struct kvclient * kvclient_open(struct event_base *, const char *,
     const struct kvclient_opts *);

@@ -109,11 +109,12 @@ report_summary(const struct bench_conf *cf, const struct bench_result *res)
 			line(bench_type_name[t], res->ok[t], res->no[t],
 			    res->errors[t], &res->type[t]);
 	line("all", sum(res->ok), sum(res->no), sum(res->errors), &res->all);
-	printf("throughput: %.0f requests/s over %.2f s (median of seconds "
-	    "%ju/s)%s\n", res->seconds > 0 ?
-	    (double)res->all.count / res->seconds : 0.0, res->seconds,
-	    (uintmax_t)median_rate(res), res->unanswered ?
-	    " -- some requests never answered" : "");
+	printf("throughput: %.0f requests/s over %.2f s", res->seconds > 0 ?
+	    (double)res->all.count / res->seconds : 0.0, res->seconds);
+	if (median_rate(res) > 0)
+		printf(" (median of seconds %ju/s)", (uintmax_t)median_rate(res));
+	printf("%s\n", res->unanswered ? " -- some requests never answered" :
+	    "");
 	if (res->unanswered)
 		printf("unanswered after the drain period: %ju\n",
 		    (uintmax_t)res->unanswered);
