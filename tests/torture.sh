@@ -111,11 +111,11 @@ if want sweep; then
 	half=$((SWEEP_SECS / 2))
 	run sweep "$W/sweep512.log" python3 "$TD/tornsweep.py" \
 	    --kvlds "$KVLDS" --faultinj "$FI" --workdir "$W/sweep512" \
-	    --kvlds-args "-b 512" --prefill 200 --writes 3 --every 65536 \
+	    --kvlds-args "-b 512" --prefill 200 --writes 10 --every 65536 \
 	    --max-time "$half"
 	run sweep "$W/sweep4k.log" python3 "$TD/tornsweep.py" \
 	    --kvlds "$KVLDS" --faultinj "$FI" --workdir "$W/sweep4k" \
-	    --writes 1 --every 65536 --samples 600 --max-time "$half"
+	    --writes 6 --every 65536 --samples 600 --max-time "$half"
 	c=0 o=0 f=0
 	for x in 512 4k; do
 		s=$(grep '^tornsweep: [0-9]* cases' "$W/sweep$x.log" | tail -n 1)

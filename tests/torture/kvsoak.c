@@ -275,9 +275,10 @@ second(struct soak *S, uint64_t t)
 		S->nsec++;
 	}
 	if (!S->quiet)
-		printf("t=%" PRIu64 " ops/s=%zu p50=%.0fus p99=%.0fus "
-		    "max=%.0fus rss=%ldKiB fails=%" PRIu64 "\n",
-		    (t - S->start) / 1000000, n, p50, p99, mx, rss, S->fails);
+		printf("t=%zu ops/s=%zu p50=%.0fus p99=%.0fus "
+		    "max=%.0fus rss=%ldKiB fails=%" PRIu64 "%s\n",
+		    S->nsec, n, p50, p99, mx, rss, S->fails,
+		    (t - S->lastsec > 1100000) ? " (driver late)" : "");
 	fflush(stdout);
 	S->nlat = 0;
 }
@@ -371,7 +372,7 @@ main(int argc, char *argv[])
 	const char *sock = NULL;
 	double m1, n1, x1, m2, n2, x2, p1, p2, pn, px, mall, nall, xall;
 	uint64_t lost, checked;
-	size_t w;
+	size_t w, w2, slow;
 	long rss0;
 	int ch, i;
 
@@ -452,14 +453,17 @@ main(int argc, char *argv[])
 	stats(S.sp99, S.nsec - w, S.nsec, &p2, &pn, &px);
 	stats(S.sops, 0, S.nsec, &mall, &nall, &xall);
 	stats(S.sp99, 0, S.nsec, &pn, &pn, &px);
+	for (slow = 0, w2 = 0; w2 < S.nsec; w2++)
+		if (S.sops[w2] < mall / 2)
+			slow++;
 	printf("kvsoak: %zu s, %d connections, rate %s%.0f/s: mean %.0f "
 	    "ops/s (min %.0f, max %.0f); first %zu s %.0f ops/s p99 %.0fus, "
-	    "last %zu s %.0f ops/s p99 %.0fus; worst p99 %.0fus; RSS %ld -> "
-	    "%ld KiB; failed requests %" PRIu64 "; keys verified %" PRIu64
-	    ", lost acknowledged writes %" PRIu64 "\n", S.nsec, S.nconns,
-	    S.rate > 0 ? "" : "max ", S.rate, mall, nall, xall, w, m1, p1, w,
-	    m2, p2, px, rss0, S.nsec ? S.srss[S.nsec - 1] : -1, S.fails,
-	    checked, lost);
+	    "last %zu s %.0f ops/s p99 %.0fus; worst p99 %.0fus; seconds "
+	    "under half the mean %zu; RSS %ld -> %ld KiB; failed requests %"
+	    PRIu64 "; keys verified %" PRIu64 ", lost acknowledged writes %"
+	    PRIu64 "\n", S.nsec, S.nconns, S.rate > 0 ? "" : "max ", S.rate,
+	    mall, nall, xall, w, m1, p1, w, m2, p2, px, slow, rss0,
+	    S.nsec ? S.srss[S.nsec - 1] : -1, S.fails, checked, lost);
 	for (i = 0; i < S.nconns; i++)
 		kvclient_free(S.conns[i].K);
 	event_free(S.tick);
