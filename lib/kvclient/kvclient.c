@@ -22,16 +22,19 @@
  * to its slot in O(1) and a stale or forged ID (a slot since reused)
  * does not match.  Free slots are kept on a stack of indices.
  */
+/* The callback of a request; which member is set follows its type. */
+union anycb {
+	kvclient_status_cb *status;
+	kvclient_get_cb *get;
+	kvclient_range_cb *range;
+	void (*params)(struct kvclient *, int, uint32_t, uint32_t);
+};
+
 struct slot {
 	uint64_t id;		/* 0: the slot is free. */
 	uint32_t type;
 	size_t maxresp;		/* Longest valid response record. */
-	union {
-		kvclient_status_cb *status;
-		kvclient_get_cb *get;
-		kvclient_range_cb *range;
-		void (*params)(struct kvclient *, int, uint32_t, uint32_t);
-	} cb;
+	union anycb cb;
 	void *cookie;
 };
 
@@ -280,7 +283,7 @@ transport_readcb(void *cookie)
 
 /* Queue the request ${req}; return 0 or -1 (errno set). */
 static int
-send_req(struct kvclient *K, const struct kvproto_req *req, void *cb,
+send_req(struct kvclient *K, const struct kvproto_req *req, union anycb cb,
     void *cookie)
 {
 	uint8_t buf[KVPROTO_REQ_MAXLEN];
@@ -331,26 +334,10 @@ send_req(struct kvclient *K, const struct kvproto_req *req, void *cb,
 	if (s->maxresp > K->maxresp)
 		K->maxresp = s->maxresp;
 	s->cookie = cookie;
-	switch (req->type) {
-	case KVPROTO_PARAMS:
-		s->cb.params = (void (*)(struct kvclient *, int, uint32_t,
-		    uint32_t))cb;
-		break;
-	case KVPROTO_GET:
-		s->cb.get = (kvclient_get_cb *)cb;
-		break;
-	case KVPROTO_RANGE:
-		s->cb.range = (kvclient_range_cb *)cb;
-		break;
-	default:
-		s->cb.status = (kvclient_status_cb *)cb;
-		break;
-	}
+	s->cb = cb;
 	return (0);
 }
 
-/* Function pointers travel through send_req() as void *. */
-#define FP(f)	((void *)(uintptr_t)(f))
 
 static void
 params_cb(struct kvclient *K, int status, uint32_t maxkey, uint32_t maxval)
@@ -450,7 +437,7 @@ kvclient_open_fd(struct event_base *base, int fd,
 	/* Ask for the server's limits and wait for them. */
 	memset(&req, 0, sizeof(req));
 	req.type = KVPROTO_PARAMS;
-	if (send_req(K, &req, FP(params_cb), NULL)) {
+	if (send_req(K, &req, (union anycb){ .params = params_cb }, NULL)) {
 		warnp("cannot send PARAMS");
 		goto err4;
 	}
@@ -607,7 +594,7 @@ kvclient_failed(const struct kvclient *K)
 static int
 kvreq(struct kvclient *K, uint32_t type, const uint8_t *key, size_t keylen,
     const uint8_t *oldval, size_t oldvallen, const uint8_t *value,
-    size_t valuelen, void *cb, void *cookie)
+    size_t valuelen, union anycb cb, void *cookie)
 {
 	struct kvproto_req req;
 
@@ -633,7 +620,7 @@ kvclient_set(struct kvclient *K, const uint8_t *key, size_t keylen,
 {
 
 	return (kvreq(K, KVPROTO_SET, key, keylen, NULL, 0, value, valuelen,
-	    FP(cb), cookie));
+	    (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -648,7 +635,7 @@ kvclient_cas(struct kvclient *K, const uint8_t *key, size_t keylen,
 {
 
 	return (kvreq(K, KVPROTO_CAS, key, keylen, oldval, oldvallen, value,
-	    valuelen, FP(cb), cookie));
+	    valuelen, (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -662,7 +649,7 @@ kvclient_add(struct kvclient *K, const uint8_t *key, size_t keylen,
 {
 
 	return (kvreq(K, KVPROTO_ADD, key, keylen, NULL, 0, value, valuelen,
-	    FP(cb), cookie));
+	    (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -676,7 +663,7 @@ kvclient_modify(struct kvclient *K, const uint8_t *key, size_t keylen,
 {
 
 	return (kvreq(K, KVPROTO_MODIFY, key, keylen, NULL, 0, value,
-	    valuelen, FP(cb), cookie));
+	    valuelen, (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -689,7 +676,7 @@ kvclient_delete(struct kvclient *K, const uint8_t *key, size_t keylen,
 {
 
 	return (kvreq(K, KVPROTO_DELETE, key, keylen, NULL, 0, NULL, 0,
-	    FP(cb), cookie));
+	    (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -703,7 +690,7 @@ kvclient_cad(struct kvclient *K, const uint8_t *key, size_t keylen,
 {
 
 	return (kvreq(K, KVPROTO_CAD, key, keylen, oldval, oldvallen, NULL,
-	    0, FP(cb), cookie));
+	    0, (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -715,8 +702,8 @@ kvclient_get(struct kvclient *K, const uint8_t *key, size_t keylen,
     kvclient_get_cb *cb, void *cookie)
 {
 
-	return (kvreq(K, KVPROTO_GET, key, keylen, NULL, 0, NULL, 0, FP(cb),
-	    cookie));
+	return (kvreq(K, KVPROTO_GET, key, keylen, NULL, 0, NULL, 0,
+	    (union anycb){ .get = cb }, cookie));
 }
 
 /**
@@ -737,7 +724,7 @@ kvclient_range(struct kvclient *K, const uint8_t *start, size_t startlen,
 	req.keylen = startlen;
 	req.end = end;
 	req.endlen = endlen;
-	return (send_req(K, &req, FP(cb), cookie));
+	return (send_req(K, &req, (union anycb){ .range = cb }, cookie));
 }
 
 /**

@@ -34,12 +34,12 @@ struct bench_conf {
 	int stream;			/* --stream: mkpairs keys */
 	uint32_t range_bytes;		/* --range-bytes */
 	size_t conns;			/* -c, --conns */
-	size_t inflight;		/* -q, --inflight (per connection) */
-	double rate;			/* --rate (total per second; 0 = closed) */
+	size_t inflight;		/* --inflight (per connection) */
+	double rate;			/* --rate (total/s; 0: closed loop) */
 	double duration;		/* -d, --duration */
 	uint64_t requests;		/* -n, --requests */
 	double warmup;			/* --warmup */
-	double drain;			/* --drain: wait for answers at the end */
+	double drain;			/* --drain: wait for last answers */
 	uint64_t seed;			/* --seed */
 	const char *csv, *json, *plot;	/* outputs */
 	int progress;			/* live progress line */

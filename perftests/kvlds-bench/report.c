@@ -112,7 +112,8 @@ report_summary(const struct bench_conf *cf, const struct bench_result *res)
 	printf("throughput: %.0f requests/s over %.2f s", res->seconds > 0 ?
 	    (double)res->all.count / res->seconds : 0.0, res->seconds);
 	if (median_rate(res) > 0)
-		printf(" (median of seconds %ju/s)", (uintmax_t)median_rate(res));
+		printf(" (median of seconds %ju/s)",
+		    (uintmax_t)median_rate(res));
 	printf("%s\n", res->unanswered ? " -- some requests never answered" :
 	    "");
 	if (res->unanswered)
@@ -279,7 +280,8 @@ report_plot(const struct bench_conf *cf, const struct bench_result *res,
 	else if (ext && strcmp(ext, ".png") == 0)
 		term = "pngcairo size 1000,800";
 	else {
-		warn0("--plot %s: the file name must end in .png or .svg", path);
+		warn0("--plot %s: the file name must end in .png or .svg",
+		    path);
 		return (-1);
 	}
 	if ((fd = mkstemp(data)) == -1 || (f = fdopen(fd, "w")) == NULL) {
