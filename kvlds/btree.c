@@ -364,17 +364,23 @@ int
 btree_get(struct btree *bt, const uint8_t *key, size_t klen,
     const uint8_t **val, size_t *vlen)
 {
-	struct node *nd;
+	struct node *nd, *c;
+	uint32_t h, i;
 
 	evict(bt);
 	if ((nd = bt->croot.n) == NULL)
 		return (1);
+	h = node_hash(key, klen);
 	while (nd->level > 0) {
-		if ((nd = child(bt, nd, node_childidx(nd, key, klen))) == NULL)
+		i = node_childidx(nd, key, klen);
+		/* Fetch a leaf's header and index slot together. */
+		if ((c = nd->kids[i].n) != NULL && nd->level == 1)
+			node_hprefetch(c, h);
+		if ((nd = child(bt, nd, i)) == NULL)
 			return (-1);
 	}
 	/* Committed leaves never change: look them up by hash. */
-	if ((*val = node_hfind(nd, key, klen, vlen)) == NULL)
+	if ((*val = node_hfind(nd, key, klen, h, vlen)) == NULL)
 		return (1);
 	return (0);
 }

@@ -45,7 +45,8 @@ node_reacct(struct node *nd)
 {
 	size_t m;
 
-	m = sizeof(*nd) + nd->acap + nd->offcap * sizeof(uint32_t) +
+	m = sizeof(*nd) + (nd->level == 0 ? NODE_HINL * sizeof(uint16_t) : 0) +
+	    nd->acap + nd->offcap * sizeof(uint32_t) +
 	    nd->kidcap * sizeof(struct bt_child) +
 	    (nd->hidx != NULL ? (nd->hmask + 1) * sizeof(uint32_t) : 0);
 	nodes_memory = nodes_memory - nd->memacct + m;
@@ -85,7 +86,8 @@ node_new(uint8_t level, uint64_t gen)
 {
 	struct node *nd;
 
-	if ((nd = calloc(1, sizeof(*nd))) == NULL) {
+	if ((nd = calloc(1, sizeof(*nd) +
+	    (level == 0 ? NODE_HINL * sizeof(uint16_t) : 0))) == NULL) {
 		warnp("calloc");
 		return (NULL);
 	}
@@ -651,16 +653,52 @@ node_merge(struct node *l, const uint8_t *sep, size_t seplen,
 }
 
 /**
- * node_hfind(node, key, kl, vl):
+ * node_hash(key, kl):
+ * The lookup hash of a key.
+ */
+uint32_t
+node_hash(const uint8_t *key, size_t kl)
+{
+
+	return (crc32c_update(0, key, kl));
+}
+
+/**
+ * node_hfind(node, key, kl, h, vl):
  * Hash lookup in a frozen leaf.
  */
 const uint8_t *
-node_hfind(struct node *nd, const uint8_t *key, size_t kl, size_t *vl)
+node_hfind(struct node *nd, const uint8_t *key, size_t kl, uint32_t hk,
+    size_t *vl)
 {
 	const uint8_t *k;
 	size_t l;
 	uint32_t h, i, sz, x;
 	int eq;
+
+	/* Small leaves: the inline index. */
+	if (nd->n <= NODE_HINL_MAXN && nd->alen < UINT16_MAX) {
+		if (!nd->hinl) {
+			for (i = 0; i < nd->n; i++) {
+				k = node_key(nd, i, &l);
+				h = node_hash(k, l) & (NODE_HINL - 1);
+				while (nd->hs[h] != 0)
+					h = (h + 1) & (NODE_HINL - 1);
+				nd->hs[h] = (uint16_t)(nd->off[i] + 1);
+			}
+			nd->hinl = 1;
+		}
+		h = hk & (NODE_HINL - 1);
+		while ((x = nd->hs[h]) != 0) {
+			k = &nd->arena[x - 1];
+			if (k[0] == kl && memcmp(&k[1], key, kl) == 0) {
+				*vl = k[1 + kl];
+				return (&k[2 + kl]);
+			}
+			h = (h + 1) & (NODE_HINL - 1);
+		}
+		return (NULL);
+	}
 
 	if (nd->hidx == NULL) {
 		for (sz = 8; sz < 2 * nd->n; sz *= 2)
@@ -672,14 +710,14 @@ node_hfind(struct node *nd, const uint8_t *key, size_t kl, size_t *vl)
 		nd->hmask = sz - 1;
 		for (i = 0; i < nd->n; i++) {
 			k = node_key(nd, i, &l);
-			h = crc32c_update(0, k, l) & nd->hmask;
+			h = node_hash(k, l) & nd->hmask;
 			while (nd->hidx[h] != 0)
 				h = (h + 1) & nd->hmask;
 			nd->hidx[h] = nd->off[i] + 1;
 		}
 		node_reacct(nd);
 	}
-	h = crc32c_update(0, key, kl) & nd->hmask;
+	h = hk & nd->hmask;
 	while ((x = nd->hidx[h]) != 0) {
 		k = &nd->arena[x - 1];
 		if (k[0] == kl && memcmp(&k[1], key, kl) == 0) {

@@ -70,7 +70,34 @@ struct node {
 	uint64_t gen;		/* generation that created it */
 	size_t size;		/* serialized size */
 	size_t memacct;		/* bytes counted in node_memory() */
+	uint8_t hinl;		/* hs[] holds the hash index */
+
+	/*
+	 * Leaves only: an inline hash index (arena offset + 1 per slot) for
+	 * frozen leaves of up to NODE_HINL_MAXN entries; its slot for a key
+	 * is known before the node is read, so a lookup can prefetch it.
+	 */
+	uint16_t hs[];
 };
+
+#define NODE_HINL	128	/* slots of the inline hash index */
+#define NODE_HINL_MAXN	96	/* entries it can index */
+
+/* node_hash(key, kl): the hash node_hfind uses, for prefetching. */
+uint32_t node_hash(const uint8_t *, size_t);
+
+/*
+ * node_hprefetch(node, h):
+ * Prefetch the cache lines a lookup of a key of hash ${h} in leaf ${node}
+ * is about to read (the node header and its inline index slot).
+ */
+static inline void
+node_hprefetch(const struct node *nd, uint32_t h)
+{
+
+	__builtin_prefetch(nd);
+	__builtin_prefetch(&nd->hs[h & (NODE_HINL - 1)]);
+}
 
 /* node_count(): number of nodes currently allocated (all trees). */
 size_t node_count(void);
@@ -166,15 +193,16 @@ node_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 }
 
 /*
- * node_hfind(node, key, kl, vl):
- * For a frozen leaf (never modified again), find ${key} through a hash
+ * node_hfind(node, key, kl, h, vl):
+ * For a frozen leaf (never modified again), find ${key} (whose
+ * node_hash is ${h}) through a hash
  * index built on first use (it maps to arena offsets, so one probe
  * touches one entry); return a pointer to the value and its length in
  * *vl, or NULL if absent.  If the index cannot be allocated, fall back to
  * a binary search.
  */
 const uint8_t *node_hfind(struct node *, const uint8_t *, size_t,
-    size_t *);
+    uint32_t, size_t *);
 
 /*
  * node_lower(node, key, kl, eq):
