@@ -67,7 +67,7 @@ class Daemon:
     def __init__(self, args, workdir):
         self.args = args
         self.sock = os.path.join(workdir, "kvlds.sock")
-        self.datadir = os.path.join(workdir, "data")
+        self.datadir = args.datadir or os.path.join(workdir, "data")
         self.logpath = os.path.join(workdir, "kvlds.log")
         self.proc = None
         self.starts = 0
@@ -637,6 +637,18 @@ class Checker:
                         "round %d: after an injected %s the daemon exited "
                         "%d without naming the error in its log:\n%s" %
                         (rnd, env["FAULTINJ_MODE"], rc, d.logsince()))
+            if not env and how.startswith("exited") and a.after_exit:
+                # A real resource fault (a full file system): the daemon
+                # must have exited non-zero naming it; then the command
+                # makes room before the restart that verifies.
+                rc = d.last_rc
+                if rc is None or rc <= 0 or not re.search(ERRTEXT,
+                                                          d.logsince()):
+                    self.failures.append(
+                        "round %d: kvlds exited %s by itself without a "
+                        "non-zero status and a message naming the error:"
+                        "\n%s" % (rnd, rc, d.logsince()[-800:]))
+                subprocess.run(a.after_exit, shell=True, check=False)
             self.stats["rounds"] += 1
             if a.sabotage:
                 sabotage(daemon_data(workdir))
@@ -665,7 +677,11 @@ def sabotage(datadir):
 
 
 def daemon_data(workdir):
-    return os.path.join(workdir, "data")
+    return DATADIR or os.path.join(workdir, "data")
+
+
+DATADIR = ""
+
 
 
 def asan_preload(kvlds, so):
@@ -716,10 +732,18 @@ def main():
     p.add_argument("--startkill-every", type=int, default=0,
                    help="every Nth restart is first killed within 30 ms "
                    "of starting (a crash during recovery)")
+    p.add_argument("--datadir", default="",
+                   help="the store's directory (default WORKDIR/data)")
+    p.add_argument("--after-exit", default="",
+                   help="shell command run when kvlds exits by itself "
+                   "(it must then have exited non-zero naming the error), "
+                   "e.g. to grow a full file system before the restart")
     p.add_argument("--sabotage", action="store_true",
                    help="damage the store after each crash (must fail)")
     p.add_argument("-v", "--verbose", action="store_true")
     a = p.parse_args()
+    global DATADIR
+    DATADIR = a.datadir
     if a.seed is None:
         a.seed = int.from_bytes(os.urandom(4), "big")
     print("crashcheck: seed %d" % a.seed, flush=True)
