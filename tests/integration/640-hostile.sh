@@ -6,7 +6,8 @@
 # that kvlds): slow-loris handshakes, a flood of 80 connections, a 64 MiB
 # garbage stream, truncated handshakes.  Throughout, a well-behaved
 # client (direct, then through our spiped -e) keeps getting correct
-# answers, new clients are served afterwards, and VmRSS stays bounded.
+# answers, new clients are served afterwards, and VmRSS stays bounded;
+# garbage sent to a second spiped -d never reaches its target.
 . "$(dirname "$0")/../lib.sh"
 KVLDS=$(bin kvlds)
 SPIPED=$(bin spiped)
@@ -34,7 +35,11 @@ Q=$(free_port)
 start spiped-e "$SPIPED" -e -s "[127.0.0.1]:$Q" -t "[127.0.0.1]:$P" \
     -k "$T/key" -F -p "$T/e.pid"
 wait_port "$Q"
+R=$(free_port)
+start spiped-sink "$SPIPED" -d -s "[127.0.0.1]:$R" -t "$T/sink.sock" \
+    -k "$T/key" -n 16 -o 2 -F -p "$T/s.pid"
+wait_port "$R"
 check "spiped -d survives hostile peers" python3 "$H" spiped \
     --target "tcp:$P" --good "tcp:$Q" --pid "$DPID" --n 16 --timeout 2 \
-    --rss-max 128
+    --rss-max 128 --sink "$T/sink.sock" --sink-target "tcp:$R"
 check "kvlds still alive" alive "$KPID"

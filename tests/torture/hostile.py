@@ -379,6 +379,9 @@ class Attack:
                    "%d bytes (%.1fs)" % (a.garbage_mib, sent, secs))
         self.garbage_figures = (sent, closed)
 
+        if a.sink:
+            self.sink_check()
+
         # Truncated handshakes: part of the first message, then EOF.
         ok = True
         for ln in (1, 31, 32, 33, 64, 95):
@@ -389,6 +392,68 @@ class Attack:
             s.close()
         self.check(ok and alive(a.pid), "truncated handshakes dropped; "
                    "daemon alive")
+
+
+class Sink(threading.Thread):
+    """A Unix-socket server that counts the connections and bytes that
+    reach it (the target behind a second spiped -d)."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.ls.bind(path)
+        self.ls.listen(64)
+        self.ls.settimeout(0.1)
+        self.conns = 0
+        self.bytes = 0
+        self.stop = False
+
+    def run(self):
+        socks = []
+        while not self.stop:
+            try:
+                c, _ = self.ls.accept()
+                c.setblocking(False)
+                socks.append(c)
+                self.conns += 1
+            except (socket.timeout, BlockingIOError):
+                pass
+            for c in list(socks):
+                try:
+                    d = c.recv(65536)
+                    if not d:
+                        socks.remove(c)
+                        c.close()
+                    self.bytes += len(d)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    socks.remove(c)
+
+
+def sink_check(self):
+    """Garbage, truncated and replayed-looking handshakes against the
+    spiped -d whose target is the sink: not one byte may reach it."""
+    a = self.a
+    sink = Sink(a.sink)
+    sink.start()
+    for n in (1, 64, 96, 1024, 1 << 20):
+        s = kw.connect(a.sink_target, timeout=5)
+        try:
+            s.sendall(os.urandom(n))
+        except OSError:
+            pass
+        closed_within(s, a.timeout + 3)
+        s.close()
+    time.sleep(0.5)
+    sink.stop = True
+    sink.join(5)
+    self.check(sink.bytes == 0, "garbage handshakes to a spiped -d in front "
+               "of a byte-counting target: %d bytes reached it (%d "
+               "connections opened to it)" % (sink.bytes, sink.conns))
+
+
+Attack.sink_check = sink_check
 
 
 def main():
@@ -402,6 +467,12 @@ def main():
     ap.add_argument("--n", type=int, default=32, help="the daemon's -n")
     ap.add_argument("--timeout", type=float, default=2,
                     help="the daemon's -o")
+    ap.add_argument("--sink", default="",
+                    help="spiped: a Unix socket path to serve as the "
+                    "byte-counting target of --sink-target")
+    ap.add_argument("--sink-target", default="",
+                    help="spiped: tcp:PORT of a spiped -d whose target "
+                    "is --sink")
     ap.add_argument("--garbage-mib", type=int, default=64)
     ap.add_argument("--rss-max", type=int, default=256, help="MiB")
     ap.add_argument("--max-stall", type=float, default=10)
