@@ -1115,12 +1115,12 @@ btree_commit_end(struct btree *bt)
 	bt->inflight = 0;
 	bt->durable = bt->batchaddr + bt->batchlen;
 	/* Do not keep the memory of one huge batch (or cleaner scan). */
-	if (bt->batchcap > 8 * 1024 * 1024) {
+	if (bt->batchcap > 2 * 1024 * 1024) {
 		free(bt->batch);
 		bt->batch = NULL;
 		bt->batchcap = 0;
 	}
-	if (bt->cbufcap > 4 * 1024 * 1024) {
+	if (bt->cbufcap > 2 * 1024 * 1024) {
 		free(bt->cbuf);
 		bt->cbuf = NULL;
 		bt->cbufcap = 0;

@@ -676,6 +676,16 @@ node_hfind(struct node *nd, const uint8_t *key, size_t kl, uint32_t hk,
 	uint32_t h, i, sz, x;
 	int eq;
 
+	/*
+	 * A leaf read once (a cold read just loaded it) is searched; the
+	 * index is built on its second lookup.
+	 */
+	if (!nd->hwarm) {
+		nd->hwarm = 1;
+		i = node_lower(nd, key, kl, &eq);
+		return (eq ? node_val(nd, i, vl) : NULL);
+	}
+
 	/* Small leaves: the inline index. */
 	if (nd->n <= NODE_HINL_MAXN && nd->alen < UINT16_MAX) {
 		if (!nd->hinl) {

@@ -70,7 +70,8 @@ struct node {
 	uint64_t gen;		/* generation that created it */
 	size_t size;		/* serialized size */
 	size_t memacct;		/* bytes counted in node_memory() */
-	uint8_t hinl;		/* hs[] holds the hash index */
+	uint8_t hinl;		/* 1: hs[] holds the hash index */
+	uint8_t hwarm;		/* looked up once (by binary search) */
 
 	/*
 	 * Leaves only: an inline hash index (arena offset + 1 per slot) for
