@@ -71,8 +71,8 @@ assert [k for k, _ in allp] == keys[100:150]
 EOF
 
 kill -USR1 "$KPID"
-check "SIGUSR1 logs statistics" wait_until 10 grep -q "modifying, [0-9]* commits" \
-    "$T/kvlds.log"
+check "SIGUSR1 logs statistics" \
+    wait_until 10 grep -q "modifying, [0-9]* commits" "$T/kvlds.log"
 stop "$KPID"
 rc=$?
 check "SIGTERM exits 0" [ "$rc" = 0 ]
