@@ -2,9 +2,11 @@
  * bulk_extract <socket> N: read the whole store with RANGE requests,
  * over and over, counting pairs received.  The key space of the N-pair
  * benchmark stream is cut into partitions (per X block, 16 slices by the
- * high nibble of the hash), each walked with consecutive RANGE requests
- * following "next", all partitions at once; a finished partition starts
- * again.  Print pairs read per second, then the median.
+ * high nibble of the hash).  --inflight walkers (256 by default, at most
+ * one per partition) each walk a partition with consecutive RANGE
+ * requests following "next", then take the next partition in turn, so
+ * that the whole store is read again and again.  Print pairs read per
+ * second, then the median.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,12 +23,16 @@
 #define MAXBYTES	65536
 
 struct part {
-	struct state *S;
 	uint8_t first[9];
-	uint8_t cur[255];
-	size_t curlen;
 	uint8_t end[9];
 	size_t endlen;
+};
+
+struct walker {
+	struct state *S;
+	size_t part;
+	uint8_t cur[255];
+	size_t curlen;
 };
 
 struct state {
@@ -34,10 +40,24 @@ struct state {
 	struct kvbench_meter *m;
 	struct part *parts;
 	size_t nparts;
+	size_t nextpart;
+	struct walker *walkers;
 	int failed;
 };
 
-static int issue(struct part *);
+static int issue(struct walker *);
+
+/* Point ${W} at the start of the next partition in turn. */
+static void
+nextpart(struct walker *W)
+{
+	struct state *S = W->S;
+
+	W->part = S->nextpart;
+	S->nextpart = (S->nextpart + 1) % S->nparts;
+	memcpy(W->cur, S->parts[W->part].first, 9);
+	W->curlen = 9;
+}
 
 static int
 keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
@@ -50,8 +70,9 @@ keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 static void
 rangecb(void *cookie, int status, const struct kvclient_range *r)
 {
-	struct part *P = cookie;
-	struct state *S = P->S;
+	struct walker *W = cookie;
+	struct state *S = W->S;
+	struct part *P = &S->parts[W->part];
 
 	if (status == KVCLIENT_FAIL) {
 		S->failed = 1;
@@ -63,23 +84,23 @@ rangecb(void *cookie, int status, const struct kvclient_range *r)
 		return;
 	if ((r->nextlen == 0) || ((P->endlen > 0) &&
 	    (keycmp(r->next, r->nextlen, P->end, P->endlen) >= 0))) {
-		/* This partition is done: start it again. */
-		memcpy(P->cur, P->first, sizeof(P->first));
-		P->curlen = sizeof(P->first);
+		/* This partition is done: on to the next one. */
+		nextpart(W);
 	} else {
-		memcpy(P->cur, r->next, r->nextlen);
-		P->curlen = r->nextlen;
+		memcpy(W->cur, r->next, r->nextlen);
+		W->curlen = r->nextlen;
 	}
-	if (issue(P))
+	if (issue(W))
 		S->failed = 1;
 }
 
 static int
-issue(struct part *P)
+issue(struct walker *W)
 {
+	struct part *P = &W->S->parts[W->part];
 
-	return (kvclient_range(P->S->K, P->cur, P->curlen, P->end, P->endlen,
-	    MAXBYTES, rangecb, P));
+	return (kvclient_range(W->S->K, W->cur, W->curlen, P->end, P->endlen,
+	    MAXBYTES, rangecb, W));
 }
 
 static void
@@ -101,10 +122,10 @@ main(int argc, char *argv[])
 	struct state S = { 0 };
 	struct part *P;
 	uint64_t nx, x;
-	size_t i, s;
+	size_t i, s, nw;
 
 	kvbench_getopts(argc, argv, &o, KVBENCH_ARGS_ADDR_N, "<socket> N",
-	    50, 10, 0);
+	    50, 10, 256);
 	nx = (o.n + KVBENCH_BLOCK - 1) / KVBENCH_BLOCK;
 	S.nparts = (size_t)nx * SLICES;
 	if ((S.parts = calloc(S.nparts, sizeof(struct part))) == NULL) {
@@ -114,11 +135,8 @@ main(int argc, char *argv[])
 	for (x = 0; x < nx; x++) {
 		for (s = 0; s < SLICES; s++) {
 			P = &S.parts[x * SLICES + s];
-			P->S = &S;
 			be64enc(P->first, x);
 			P->first[8] = (uint8_t)(s << 4);
-			memcpy(P->cur, P->first, sizeof(P->first));
-			P->curlen = sizeof(P->first);
 			if (s + 1 < SLICES) {
 				memcpy(P->end, P->first, 8);
 				P->end[8] = (uint8_t)((s + 1) << 4);
@@ -139,9 +157,17 @@ main(int argc, char *argv[])
 	if ((S.m = kvbench_meter_new(base, o.warmup, o.seconds,
 	    o.quiet ? NULL : stdout, KVBENCH_PRINT_SECONDS)) == NULL)
 		exit(1);
-	for (i = 0; i < S.nparts; i++)
-		if (issue(&S.parts[i]))
+	nw = (o.inflight < S.nparts) ? o.inflight : S.nparts;
+	if ((S.walkers = calloc(nw, sizeof(struct walker))) == NULL) {
+		warnp("calloc");
+		exit(1);
+	}
+	for (i = 0; i < nw; i++) {
+		S.walkers[i].S = &S;
+		nextpart(&S.walkers[i]);
+		if (issue(&S.walkers[i]))
 			exit(1);
+	}
 	event_base_dispatch(base);
 	if (S.failed || !kvbench_meter_done(S.m)) {
 		warn0("benchmark failed");
@@ -151,6 +177,7 @@ main(int argc, char *argv[])
 	kvbench_meter_free(S.m);
 	kvclient_free(S.K);
 	event_base_free(base);
+	free(S.walkers);
 	free(S.parts);
 	return (0);
 }
