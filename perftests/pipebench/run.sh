@@ -5,8 +5,10 @@
 #
 # For each tool, a pair "spiped -e -> spiped -d -> pipebench sink/echo" on
 # 127.0.0.1, then, alternating ours and theirs ROUNDS times:
-#   - throughput of one connection (SIZE bytes, default 512M, one way,
-#     checked by SHA-256 at the sink), MiB/s;
+#   - throughput of one connection (SIZE bytes, default 512M, one way;
+#     pipebench -q: the ends neither generate nor hash data per byte, so
+#     that they leave the CPU to the daemons; the sink checks the count),
+#     MiB/s;
 #   - sequential handshakes per second with forward secrecy (HANDSHAKES
 #     connections, each echoing one byte), connections/s;
 #   - 4 connections at once (SIZE/4 each), total MiB/s;
@@ -52,7 +54,7 @@ waitport() {
 bg() { "$@" >>"$W/log" 2>&1 & PIDS="$PIDS $!"; LAST=$!; }
 
 head -c 32 /dev/urandom >"$W/key"
-SINK=$(port); bg "$PB" sink -s "127.0.0.1:$SINK"
+SINK=$(port); bg "$PB" sink -q -s "127.0.0.1:$SINK"
 ECHO=$(port); bg "$PB" echo -s "127.0.0.1:$ECHO"
 waitport "$SINK"; waitport "$ECHO"
 
@@ -94,14 +96,14 @@ for r in $(seq "$ROUNDS"); do
 		else es=$D_SINK; ee=$D_ECHO; pp=$D_SINK_PIDS; fi
 		# shellcheck disable=SC2086
 		c0=$(cpu_ms $pp)
-		v=$("$PB" send -t "127.0.0.1:$es" -n "$SIZE" | tee -a "$W/log" | field 'MiB\/s')
+		v=$("$PB" send -q -t "127.0.0.1:$es" -n "$SIZE" | tee -a "$W/log" | field 'MiB\/s')
 		# shellcheck disable=SC2086
 		c=$(awk "BEGIN { printf \"%.2f\", ($(cpu_ms $pp) - $c0) / $mib }")
 		best[${who}_tp]=$(max "${v:-0}" "${best[${who}_tp]}")
 		if awk "BEGIN{exit !($c < ${best[${who}_cpu]})}"; then best[${who}_cpu]=$c; fi
 		v=$("$PB" hs -t "127.0.0.1:$ee" -n "$HS" | tee -a "$W/log" | field 'conn\/s')
 		best[${who}_hs]=$(max "${v:-0}" "${best[${who}_hs]}")
-		v=$("$PB" send -t "127.0.0.1:$es" -n "$quarter" -c 4 | tee -a "$W/log" | field 'MiB\/s')
+		v=$("$PB" send -q -t "127.0.0.1:$es" -n "$quarter" -c 4 | tee -a "$W/log" | field 'MiB\/s')
 		best[${who}_par]=$(max "${v:-0}" "${best[${who}_par]}")
 		echo "round $r $who: tp ${best[${who}_tp]} hs ${best[${who}_hs]} par ${best[${who}_par]}" >&2
 	done
@@ -115,7 +117,7 @@ syscalls() {
 	e=$(port); strace -c -f -o "$W/st.e" "$tool" -F -e -s "127.0.0.1:$e" -t "127.0.0.1:$d" -k "$W/key" >>"$W/log" 2>&1 &
 	ep=$!; PIDS="$PIDS $ep"
 	waitport "$d"; waitport "$e"
-	"$PB" send -t "127.0.0.1:$e" -n 256M >>"$W/log" || echo "strace transfer failed" >&2
+	"$PB" send -q -t "127.0.0.1:$e" -n 256M >>"$W/log" || echo "strace transfer failed" >&2
 	# Signal the daemons themselves; strace then writes its summary.
 	kill -TERM $(ps -o pid= --ppid "$ep") $(ps -o pid= --ppid "$dp")
 	wait "$ep" "$dp" 2>/dev/null
