@@ -266,10 +266,15 @@ conn_create(struct event_base *base, const struct conn_opts *o,
 	if (evtimer_add(c->conntimer, &tv))
 		goto err;
 
-	/* With -d the handshake runs while the target connect does. */
-	if (o->decrypt && conn_handshake(c))
-		goto err;
+	/*
+	 * With -d the handshake runs while the target connect does; start
+	 * the connect first, since the handshake begins with an
+	 * exponentiation.  (A connect that completes at once cannot finish
+	 * the connection: it waits for the session.)
+	 */
 	if (conn_connect_next(c))
+		goto err;
+	if (o->decrypt && conn_handshake(c))
 		goto err;
 	return (c);
 

@@ -3,6 +3,7 @@
  * proto_handshake.h for the messages and states).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,69 @@ struct proto_hs {
 	size_t outoff, outlen;
 	struct proto_session *sess;
 };
+
+/*
+ * One Diffie-Hellman pair computed ahead of need: the socket driver
+ * refills it from the event loop once a handshake has finished, so that
+ * the next handshake starts without an exponentiation on its critical
+ * path.  Each pair is used once and wiped when taken.
+ */
+static struct {
+	pthread_mutex_t mtx;
+	int ready;
+	uint8_t x[PCRYPT_DH_PRIVLEN];
+	uint8_t y[DHLEN];
+} dhpool = { PTHREAD_MUTEX_INITIALIZER, 0, { 0 }, { 0 } };
+
+/* Take the precomputed pair into ${x}, ${y}; 0 if there was one. */
+static int
+dhpool_take(uint8_t x[PCRYPT_DH_PRIVLEN], uint8_t y[DHLEN])
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&dhpool.mtx);
+	if (dhpool.ready) {
+		memcpy(x, dhpool.x, PCRYPT_DH_PRIVLEN);
+		memcpy(y, dhpool.y, DHLEN);
+		pcrypt_cleanse(dhpool.x, sizeof(dhpool.x));
+		dhpool.ready = 0;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&dhpool.mtx);
+	return (rc);
+}
+
+/* Fill the pool if it is empty. */
+static void
+dhpool_fill(void)
+{
+	uint8_t x[PCRYPT_DH_PRIVLEN], y[DHLEN];
+	int ready;
+
+	pthread_mutex_lock(&dhpool.mtx);
+	ready = dhpool.ready;
+	pthread_mutex_unlock(&dhpool.mtx);
+	if (ready || pcrypt_dh_generate(x, y))
+		return;
+	pthread_mutex_lock(&dhpool.mtx);
+	if (!dhpool.ready) {
+		memcpy(dhpool.x, x, sizeof(x));
+		memcpy(dhpool.y, y, sizeof(y));
+		dhpool.ready = 1;
+	}
+	pthread_mutex_unlock(&dhpool.mtx);
+	pcrypt_cleanse(x, sizeof(x));
+}
+
+static void
+dhpool_callback(evutil_socket_t fd, short what, void *cookie)
+{
+
+	(void)fd;
+	(void)what;
+	(void)cookie;
+	dhpool_fill();
+}
 
 /**
  * proto_hs_new(K, flags):
@@ -93,7 +157,8 @@ proto_hs_prepare(struct proto_hs *hs)
 		/* x = 0, so y = 2^0 = 1. */
 		memset(hs->y, 0, DHLEN);
 		hs->y[DHLEN - 1] = 1;
-	} else if (pcrypt_dh_generate(hs->x, hs->y)) {
+	} else if (dhpool_take(hs->x, hs->y) &&
+	    pcrypt_dh_generate(hs->x, hs->y)) {
 		return (-1);
 	}
 	hs->dh_ready = 1;
@@ -316,6 +381,7 @@ proto_hs_free(struct proto_hs *hs)
 /* ---------------------------------------------------------------- */
 
 struct proto_handshake {
+	struct event_base *base;
 	struct proto_hs *hs;
 	int fd;
 	struct event *rev;	/* readable */
@@ -356,7 +422,13 @@ hs_finish(struct proto_handshake *h, int ok)
 	void (*callback)(void *, struct proto_session *) = h->callback;
 	void *cookie = h->cookie;
 	struct proto_session *s = ok ? proto_hs_session(h->hs) : NULL;
+	struct timeval zero = { 0, 0 };
+	int pfs = !(h->hs->flags & PROTO_HS_NOPFS);
 
+	/* Compute the next handshake's pair once this loop is idle. */
+	if (pfs)
+		event_base_once(h->base, -1, EV_TIMEOUT, dhpool_callback,
+		    NULL, &zero);
 	proto_handshake_cancel(h);
 	callback(cookie, s);
 }
@@ -432,6 +504,7 @@ proto_handshake_start(struct event_base *base, int fd,
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		goto err0;
+	h->base = base;
 	h->fd = fd;
 	h->callback = callback;
 	h->cookie = cookie;

@@ -56,7 +56,9 @@ void proto_hs_set_nonce(struct proto_hs *hs,
 /**
  * proto_hs_prepare(hs):
  * Pick the Diffie-Hellman secret and compute y now (the costly step), if
- * not done yet.  Optional: a driver calls it after sending its nonce so
+ * not done yet.  A pair precomputed ahead of need is used if there is
+ * one (proto_handshake_start refills it from its event loop after each
+ * handshake with forward secrecy); each pair serves one handshake only.  Optional: a driver calls it after sending its nonce so
  * that the work overlaps the wait for the peer; otherwise it happens when
  * y is first needed.
  */
