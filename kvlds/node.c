@@ -192,6 +192,32 @@ arena_put(struct node *nd, const uint8_t *k, size_t kl, const uint8_t *v,
 }
 
 /**
+ * node_copy_entries(node, dst, newoff):
+ * Copy entries in order, coalescing runs.
+ */
+size_t
+node_copy_entries(const struct node *nd, uint8_t *dst, uint32_t *newoff)
+{
+	size_t pos = 0, run, l;
+	uint32_t i, start;
+
+	for (i = 0; i < nd->n;) {
+		start = nd->off[i];
+		run = 0;
+		do {
+			l = entlen(nd, i);
+			if (newoff != NULL)
+				newoff[i] = (uint32_t)(pos + run);
+			run += l;
+			i++;
+		} while (i < nd->n && nd->off[i] == start + run);
+		memcpy(&dst[pos], &nd->arena[start], run);
+		pos += run;
+	}
+	return (pos);
+}
+
+/**
  * node_clone(node, gen):
  * Return a compacted mutable copy of ${node}.
  */
@@ -199,8 +225,7 @@ struct node *
 node_clone(const struct node *src, uint64_t gen)
 {
 	struct node *nd;
-	uint32_t i, pos;
-	size_t l;
+	uint32_t i;
 
 	if ((nd = node_new(src->level, gen)) == NULL)
 		goto err0;
@@ -210,13 +235,7 @@ node_clone(const struct node *src, uint64_t gen)
 	nd->acap = (uint32_t)(src->alen - src->agarb + 600);
 	if ((nd->arena = malloc(nd->acap)) == NULL)
 		goto err1;
-	for (i = 0, pos = 0; i < src->n; i++) {
-		l = entlen(src, i);
-		memcpy(&nd->arena[pos], &src->arena[src->off[i]], l);
-		nd->off[i] = pos;
-		pos += (uint32_t)l;
-	}
-	nd->alen = pos;
+	nd->alen = (uint32_t)node_copy_entries(src, nd->arena, nd->off);
 	if (src->level > 0) {
 		nd->kidcap = src->n + 9;
 		if ((nd->kids = malloc(nd->kidcap * sizeof(*nd->kids))) == NULL)

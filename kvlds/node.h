@@ -139,6 +139,15 @@ struct node *node_clone(const struct node *, uint64_t);
  */
 void node_compact(struct node *);
 
+/*
+ * node_copy_entries(node, dst, newoff):
+ * Copy the arena entries of ${node} in key order to ${dst} (a leaf's
+ * entries are exactly its page body), coalescing entries that already
+ * lie in order into single copies; if ${newoff} is not NULL, store each
+ * entry's new offset there.  Return the bytes written.
+ */
+size_t node_copy_entries(const struct node *, uint8_t *, uint32_t *);
+
 /* node_ref(node): add a reference. */
 void node_ref(struct node *);
 

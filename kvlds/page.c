@@ -59,6 +59,12 @@ page_encode(const struct node *nd, uint64_t addr, uint8_t *buf)
 	uint32_t i;
 
 	hdr_encode(buf, nd->size, addr, PAGE_TYPE_NODE, nd->level, nd->n);
+	if (nd->level == 0) {
+		/* Arena entries of a leaf are its page body. */
+		(void)node_copy_entries(nd, p, NULL);
+		crc_seal(buf, nd->size);
+		return;
+	}
 	if (nd->level > 0) {
 		page_be64enc(p, kidaddr(nd, 0));
 		p += 8;
