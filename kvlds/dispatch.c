@@ -12,6 +12,9 @@
 #include "kvproto/kvproto.h"
 #include "log/log.h"
 #include "packet/packet.h"
+#include "proto/proto_crypt.h"
+#include "proto/proto_handshake.h"
+#include "sock/sock.h"
 
 #include "btree.h"
 #include "commit.h"
@@ -31,6 +34,15 @@
 #define RANGE_MAXBYTES	(1024 * 1024)	/* Our cap on RANGE max bytes. */
 #define ACCEPT_BURST	64		/* Accepts per listener callback. */
 #define SHUTDOWN_GRACE	3		/* Seconds given to slow readers. */
+
+/*
+ * Encrypted connections read into a second shared buffer, sized so that
+ * the plaintext of every whole packet read fits in the read buffer after
+ * a carried-over partial request (and the 4 bytes of room
+ * proto_session_decrypt() needs).
+ */
+#define WPKTS		((RBUFSZ - PKT_MAX - 4) / PROTO_PKT_MAXDATA)
+#define WBUFSZ		(WPKTS * PROTO_PKT_LEN)
 
 /* A byte buffer: data in p[off..len). */
 struct buf {
@@ -68,6 +80,22 @@ struct conn {
 	int eof;			/* Peer closed; draining. */
 	int dead;			/* Closed; freed when refs == 0. */
 	struct conn *nextdead;		/* In D->graveyard. */
+
+	/* Encrypted connections only (sess != NULL). */
+	struct proto_session *sess;
+	struct buf wout;		/* Packets not yet written. */
+	size_t wclen;			/* Bytes of a partial packet read. */
+	uint8_t wcarry[PROTO_PKT_LEN];
+};
+
+/* A connection accepted on an encrypted listener, in its handshake. */
+struct pend {
+	struct dispatch *D;
+	int fd;
+	uint64_t serial;
+	struct proto_handshake *h;
+	struct pend *prev;
+	struct pend *next;
 };
 
 struct dispatch {
@@ -81,6 +109,9 @@ struct dispatch {
 	struct event **lev;
 	size_t nl;
 	int lowned;			/* lfds are ours to close. */
+	int *lenc;			/* Encrypted listener flags. */
+	struct pend *pend;		/* Handshakes in progress. */
+	size_t npend;
 	int accepting;
 	struct event *ev_pause;		/* Resume accepting after EMFILE. */
 
@@ -101,6 +132,7 @@ struct dispatch {
 	struct cvec dirty;		/* Connections with output to write. */
 	struct conn *graveyard;		/* Closed during this turn. */
 	uint8_t *rbuf;
+	uint8_t *wbuf;			/* Encrypted input (NULL if unused). */
 	struct kvproto_range *range;
 
 	/* Shutdown. */
@@ -114,6 +146,7 @@ struct dispatch {
 	uint64_t nreq;
 	uint64_t nmut;
 	uint64_t nconns_total;
+	uint64_t nhsfail;
 };
 
 static void conn_close(struct conn *, const char *);
@@ -277,8 +310,24 @@ static size_t
 conn_queued(const struct conn *c)
 {
 
-	return (buf_avail(&c->out) + buf_avail(&c->held[0]) +
-	    buf_avail(&c->held[1]));
+	return (buf_avail(&c->out) + buf_avail(&c->wout) +
+	    buf_avail(&c->held[0]) + buf_avail(&c->held[1]));
+}
+
+/* Output of ${c} not yet written (plaintext or packets). */
+static size_t
+conn_unsent(const struct conn *c)
+{
+
+	return (buf_avail(&c->out) + buf_avail(&c->wout));
+}
+
+/* Connections served or in their handshake. */
+static size_t
+dispatch_nconns(const struct dispatch *D)
+{
+
+	return (D->conns.n + D->npend);
 }
 
 /* Close ${c} once it is draining and has nothing left to send. */
@@ -286,7 +335,7 @@ static void
 conn_maybe_finish(struct conn *c)
 {
 
-	if (c->eof && !c->dead && buf_avail(&c->out) == 0 &&
+	if (c->eof && !c->dead && conn_unsent(c) == 0 &&
 	    !c->inlist[0] && !c->inlist[1])
 		conn_close(c, NULL);
 }
@@ -541,6 +590,42 @@ conn_unblock(struct conn *c)
 	conn_resume_reading(c);
 }
 
+/* Outcomes of conn_read_wire() besides a plaintext length. */
+#define WIRE_AGAIN	(-2)		/* Nothing to handle yet. */
+#define WIRE_BAD	(-3)		/* Bad packet: drop the connection. */
+#define WIRE_TRUNC	(-4)		/* End of file inside a packet. */
+
+/*
+ * Read the encrypted connection ${c}: decrypt every whole packet read
+ * (with the partial packet kept from the previous read) to ${out}, which
+ * has room for PROTO_DECRYPT_ROOM(WPKTS) bytes; keep the trailing partial
+ * packet.  Return the plaintext length, 0 at end of file, -1 on a read
+ * error (errno set), or a WIRE_* code.
+ */
+static ssize_t
+conn_read_wire(struct conn *c, uint8_t *out)
+{
+	uint8_t *w = c->D->wbuf;
+	size_t total, npkts, left;
+	ssize_t n;
+
+	memcpy(w, c->wcarry, c->wclen);
+	n = read(c->fd, w + c->wclen, WBUFSZ - c->wclen);
+	if (n == -1)
+		return (-1);
+	if (n == 0)
+		return (c->wclen > 0 ? WIRE_TRUNC : 0);
+	total = c->wclen + (size_t)n;
+	npkts = total / PROTO_PKT_LEN;
+	left = total - npkts * PROTO_PKT_LEN;
+	if (npkts > 0 &&
+	    (n = proto_session_decrypt(c->sess, w, npkts, out)) < 0)
+		return (WIRE_BAD);
+	memmove(c->wcarry, w + npkts * PROTO_PKT_LEN, left);
+	c->wclen = left;
+	return (npkts > 0 ? n : WIRE_AGAIN);
+}
+
 static void
 conn_readcb(evutil_socket_t fd, short what, void *cookie)
 {
@@ -557,7 +642,25 @@ conn_readcb(evutil_socket_t fd, short what, void *cookie)
 		memcpy(D->rbuf, c->carry.p + c->carry.off, clen);
 	c->carry.off = c->carry.len = 0;
 
-	n = read(fd, D->rbuf + clen, RBUFSZ - clen);
+	if (c->sess != NULL) {
+		n = conn_read_wire(c, D->rbuf + clen);
+		if (n == WIRE_AGAIN) {
+			if (buf_append(&c->carry, D->rbuf, clen))
+				conn_close(c, "out of memory");
+			return;
+		}
+		if (n == WIRE_BAD) {
+			conn_close(c, "bad packet (wrong key or corrupted "
+			    "stream)");
+			return;
+		}
+		if (n == WIRE_TRUNC) {
+			conn_close(c, "encrypted stream ended inside a "
+			    "packet");
+			return;
+		}
+	} else
+		n = read(fd, D->rbuf + clen, RBUFSZ - clen);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			(void)buf_append(&c->carry, D->rbuf, clen);
@@ -590,19 +693,53 @@ conn_readcb(evutil_socket_t fd, short what, void *cookie)
 
 /* ---------------------------------------------------------------- writing */
 
+/*
+ * Encrypt all the plaintext output of ${c} in one call: full packets of
+ * 1024 bytes from the response stream, only the last one partial.
+ * Return 0, or -1 if ${c} was closed.
+ */
+static int
+conn_encrypt(struct conn *c)
+{
+	size_t avail;
+	uint8_t *p;
+	ssize_t n;
+
+	if ((avail = buf_avail(&c->out)) == 0)
+		return (0);
+	if ((p = buf_reserve(&c->wout, PROTO_WIRELEN(avail))) == NULL) {
+		conn_close(c, "out of memory");
+		return (-1);
+	}
+	if ((n = proto_session_encrypt(c->sess, c->out.p + c->out.off, avail,
+	    p)) < 0) {
+		conn_close(c, "encryption failed");
+		return (-1);
+	}
+	c->wout.len += (size_t)n;
+	buf_reset(&c->out);
+	return (0);
+}
+
 /* Write what ${c} has to send (one send(2)). */
 static void
 conn_write(struct conn *c)
 {
+	struct buf *o = &c->out;
 	size_t avail;
 	ssize_t n;
 
 	if (c->dead)
 		return;
-	if ((avail = buf_avail(&c->out)) > 0) {
+	if (c->sess != NULL) {
+		if (conn_encrypt(c))
+			return;
+		o = &c->wout;
+	}
+	if ((avail = buf_avail(o)) > 0) {
 		/* MSG_NOSIGNAL: a vanished client is EPIPE, never SIGPIPE. */
 		do {
-			n = send(c->fd, c->out.p + c->out.off, avail,
+			n = send(c->fd, o->p + o->off, avail,
 			    MSG_NOSIGNAL);
 		} while (n == -1 && errno == EINTR);
 		if (n == -1) {
@@ -614,11 +751,11 @@ conn_write(struct conn *c)
 			}
 			n = 0;
 		}
-		c->out.off += (size_t)n;
+		o->off += (size_t)n;
 		avail -= (size_t)n;
 	}
 	if (avail == 0) {
-		buf_reset(&c->out);
+		buf_reset(o);
 		if (c->writing) {
 			event_del(c->ev_write);
 			c->writing = 0;
@@ -772,6 +909,9 @@ conn_close(struct conn *c, const char *why)
 	buf_free(&c->out);
 	buf_free(&c->held[0]);
 	buf_free(&c->held[1]);
+	buf_free(&c->wout);
+	proto_session_free(c->sess);
+	c->sess = NULL;
 	c->dead = 1;
 
 	/* Remove from D->conns by moving the last one into our slot. */
@@ -791,12 +931,17 @@ conn_close(struct conn *c, const char *why)
 		D->closed_one = 1;
 		dispatch_shutdown(D);
 	}
-	if (!D->shutting && D->conns.n < D->opts.maxconns)
+	if (!D->shutting && dispatch_nconns(D) < D->opts.maxconns)
 		accept_enable(D, 1);
 }
 
+/*
+ * Serve the accepted socket ${fd} (numbered ${serial}), with the session
+ * ${sess} (owned from now on) if it is encrypted.
+ */
 static void
-conn_new(struct dispatch *D, int fd)
+conn_new(struct dispatch *D, int fd, uint64_t serial,
+    struct proto_session *sess)
 {
 	struct conn *c;
 
@@ -804,7 +949,8 @@ conn_new(struct dispatch *D, int fd)
 		goto err0;
 	c->D = D;
 	c->fd = fd;
-	c->serial = D->nextserial++;
+	c->serial = serial;
+	c->sess = sess;
 	if ((c->ev_read = event_new(D->base, fd, EV_READ | EV_PERSIST,
 	    conn_readcb, c)) == NULL)
 		goto err1;
@@ -830,7 +976,98 @@ err1:
 	free(c);
 err0:
 	log_ratelimited("cannot serve a new connection: out of memory");
+	proto_session_free(sess);
 	close(fd);
+}
+
+/* ---------------------------------------------------------- handshakes */
+
+/* Unlink ${p} from the handshakes in progress and free it. */
+static void
+pend_free(struct pend *p)
+{
+	struct dispatch *D = p->D;
+
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		D->pend = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	D->npend--;
+	free(p);
+}
+
+/* The handshake of ${cookie} ended: serve it, or drop it. */
+static void
+pend_done(void *cookie, struct proto_session *sess)
+{
+	struct pend *p = cookie;
+	struct dispatch *D = p->D;
+	int fd = p->fd;
+	uint64_t serial = p->serial;
+
+	/* The driver freed its handle before calling us. */
+	pend_free(p);
+	if (sess == NULL) {
+		D->nhsfail++;
+		log_ratelimited("connection %ju dropped: spiped handshake "
+		    "failed (wrong key, a peer refused by --require-pfs or "
+		    "--no-pfs, not spiped, or no answer within %.0f s)",
+		    (uintmax_t)serial, D->opts.hs_timeout);
+		close(fd);
+	} else if (D->shutting) {
+		proto_session_free(sess);
+		close(fd);
+	} else
+		conn_new(D, fd, serial, sess);
+	if (!D->shutting && dispatch_nconns(D) < D->opts.maxconns)
+		accept_enable(D, 1);
+}
+
+/* Start the server side of the spiped handshake on ${fd}. */
+static void
+pend_new(struct dispatch *D, int fd)
+{
+	struct pend *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_ratelimited("cannot serve a new connection: out of "
+		    "memory");
+		close(fd);
+		return;
+	}
+	p->D = D;
+	p->fd = fd;
+	p->serial = D->nextserial++;
+	if ((p->h = proto_handshake_start(D->base, fd, D->opts.key,
+	    PROTO_HS_SERVER | D->opts.hsflags, D->opts.hs_timeout, pend_done,
+	    p)) == NULL) {
+		log_ratelimited("cannot start a handshake");
+		free(p);
+		close(fd);
+		return;
+	}
+	p->next = D->pend;
+	if (p->next != NULL)
+		p->next->prev = p;
+	D->pend = p;
+	D->npend++;
+}
+
+/* Abandon every handshake in progress. */
+static void
+pend_cancel_all(struct dispatch *D)
+{
+	struct pend *p;
+	int fd;
+
+	while ((p = D->pend) != NULL) {
+		proto_handshake_cancel(p->h);
+		fd = p->fd;
+		pend_free(p);
+		close(fd);
+	}
 }
 
 /* ---------------------------------------------------------------- accepting */
@@ -858,7 +1095,7 @@ pausecb(evutil_socket_t fd, short what, void *cookie)
 
 	(void)fd;
 	(void)what;
-	if (!D->shutting && D->conns.n < D->opts.maxconns)
+	if (!D->shutting && dispatch_nconns(D) < D->opts.maxconns)
 		accept_enable(D, 1);
 }
 
@@ -867,11 +1104,16 @@ acceptcb(evutil_socket_t lfd, short what, void *cookie)
 {
 	struct dispatch *D = cookie;
 	struct timeval tv = {0, 100000};
-	int i, fd;
+	int i, fd, enc = 0;
+	size_t k;
 
 	(void)what;
+	for (k = 0; k < D->nl; k++) {
+		if (D->lfds[k] == lfd)
+			enc = D->lenc[k];
+	}
 	for (i = 0; i < ACCEPT_BURST; i++) {
-		if (D->conns.n >= D->opts.maxconns) {
+		if (dispatch_nconns(D) >= D->opts.maxconns) {
 			accept_enable(D, 0);
 			return;
 		}
@@ -899,7 +1141,12 @@ acceptcb(evutil_socket_t lfd, short what, void *cookie)
 				return;
 			}
 		}
-		conn_new(D, fd);
+		if (enc) {
+			/* Requests and answers are small: no Nagle delay. */
+			(void)sock_set_nodelay(fd, 1);
+			pend_new(D, fd);
+		} else
+			conn_new(D, fd, D->nextserial++, NULL);
 	}
 }
 
@@ -915,9 +1162,11 @@ usr1cb(evutil_socket_t fd, short what, void *cookie)
 	(void)what;
 	btree_stats(D->bt, buf, sizeof(buf));
 	log_info("%s; %zu connections (%ju since start), %ju requests, "
-	    "%ju modifying, %ju commits", buf, D->conns.n,
+	    "%ju modifying, %ju commits, %zu handshakes in progress, "
+	    "%ju failed", buf, D->conns.n,
 	    (uintmax_t)D->nconns_total, (uintmax_t)D->nreq,
-	    (uintmax_t)D->nmut, (uintmax_t)commit_count(D->C));
+	    (uintmax_t)D->nmut, (uintmax_t)commit_count(D->C), D->npend,
+	    (uintmax_t)D->nhsfail);
 }
 
 static void
@@ -947,6 +1196,7 @@ dispatch_shutdown(struct dispatch *D)
 	D->shutting = 1;
 	accept_enable(D, 0);
 	evtimer_del(D->ev_pause);
+	pend_cancel_all(D);
 	for (i = 0; i < D->conns.n; i++)
 		conn_stop_reading(D->conns.v[i]);
 	evtimer_add(D->ev_grace, &tv);
@@ -984,7 +1234,7 @@ shutdown_done(struct dispatch *D)
 	if (D->grace_over)
 		return (1);
 	for (i = 0; i < D->conns.n; i++) {
-		if (buf_avail(&D->conns.v[i]->out) > 0)
+		if (conn_unsent(D->conns.v[i]) > 0)
 			return (0);
 	}
 	return (1);
@@ -1023,7 +1273,22 @@ dispatch_init(struct event_base *base, struct btree *bt, const int *lfds,
 	for (i = 0; i < nlfds; i++)
 		D->lfds[i] = lfds[i];
 	D->nl = nlfds;
-	if ((D->rbuf = malloc(RBUFSZ)) == NULL) {
+	D->opts.lenc = NULL;
+	if ((D->lenc = calloc(nlfds, sizeof(int))) == NULL) {
+		warnp("calloc");
+		goto err;
+	}
+	for (i = 0; i < nlfds; i++) {
+		if (opts->lenc != NULL && opts->lenc[i]) {
+			if (opts->key == NULL) {
+				warn0("an encrypted listener needs a key");
+				goto err;
+			}
+			D->lenc[i] = 1;
+		}
+	}
+	if ((D->rbuf = malloc(RBUFSZ)) == NULL ||
+	    (D->wbuf = malloc(WBUFSZ)) == NULL) {
 		warnp("malloc");
 		goto err;
 	}
@@ -1140,6 +1405,7 @@ dispatch_free(struct dispatch *D)
 	free(D->dirty.v);
 	D->opts.once = 0;
 	D->shutting = 1;
+	pend_cancel_all(D);
 	while (D->conns.n > 0)
 		conn_close(D->conns.v[D->conns.n - 1], NULL);
 	free(D->conns.v);
@@ -1153,6 +1419,7 @@ dispatch_free(struct dispatch *D)
 	}
 	free(D->lev);
 	free(D->lfds);
+	free(D->lenc);
 	if (D->ev_pause != NULL)
 		event_free(D->ev_pause);
 	if (D->ev_grace != NULL)
@@ -1161,5 +1428,6 @@ dispatch_free(struct dispatch *D)
 		event_free(D->ev_usr1);
 	kvproto_range_free(D->range);
 	free(D->rbuf);
+	free(D->wbuf);
 	free(D);
 }

@@ -12,6 +12,16 @@
  * batch together.  Output is written at most once per connection per
  * event-loop turn.  A malformed request drops its connection only.
  *
+ * Listeners may be encrypted (opts->lenc): a connection accepted there
+ * first runs the spiped handshake as the server (proto_handshake.h), which
+ * must finish within opts->hs_timeout seconds; it then carries the kvlds
+ * protocol inside spiped packets.  Every whole packet read is decrypted
+ * at once, and a connection's output of one loop turn (all its responses)
+ * is encrypted in one call, filling 1024-byte packets, and written with
+ * one send(2).  A failed handshake, a bad packet MAC or a stream ending
+ * inside a packet drops that connection only.  Connections still in the
+ * handshake count against opts->maxconns.
+ *
  * A connection goes through these states:
  *
  *	READING --(output + held answers >= high water)--> BLOCKED
@@ -39,6 +49,18 @@ struct dispatch_opts {
 	int once;		/* Shut down after the first connection closes. */
 	double commit_delay;	/* Seconds to wait before a group commit. */
 	uint64_t commit_force;	/* Commit once so many are pending (0: off). */
+	/*
+	 * Encryption.  lenc: NULL (every listener plaintext) or one flag per
+	 * listener, non-zero for an encrypted one.  key: the 32-byte spiped
+	 * protocol key K, kept by pointer (it must outlive the dispatcher;
+	 * it is never logged); required if any lenc flag is set.  hsflags:
+	 * PROTO_HS_NOPFS or PROTO_HS_REQPFS (PROTO_HS_SERVER is implied).
+	 * hs_timeout: seconds a handshake may take (0: no limit).
+	 */
+	const int *lenc;
+	const uint8_t *key;
+	int hsflags;
+	double hs_timeout;
 };
 
 /**
@@ -46,7 +68,8 @@ struct dispatch_opts {
  * Serve the store ${bt} to connections accepted on the ${nlfds} listening,
  * non-blocking sockets ${lfds} (owned and closed by the dispatcher once
  * this succeeds; still the caller's on failure), with the event loop
- * ${base}; ${opts} is copied.  Starts
+ * ${base}; ${opts} is copied (opts->lenc too; opts->key is kept by
+ * pointer).  Starts
  * group commit (and its worker thread) and watches SIGUSR1 (log the store
  * statistics).  Return the state, or NULL on error (logged).
  */

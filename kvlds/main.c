@@ -12,8 +12,10 @@
 #include <event2/event.h>
 
 #include "daemon/daemon.h"
+#include "keyfile/keyfile.h"
 #include "log/log.h"
 #include "parse/parse.h"
+#include "proto/proto_handshake.h"
 #include "sock/sock.h"
 
 #include "btree.h"
@@ -28,6 +30,7 @@
 #define DEF_PAGESIZE	4096
 #define DEF_MAXCONNS	1024
 #define MAX_DELAY	3600.0		/* -w at most an hour. */
+#define HS_TIMEOUT	5.0		/* Seconds for a spiped handshake. */
 
 static void
 usage(FILE *f)
@@ -40,7 +43,22 @@ usage(FILE *f)
 	    "             [-S <storage:I/O cost>] [-w <commit delay>]\n"
 	    "             [-g <forced commit size>] [-n <max connections>]\n"
 	    "             [-1] [-F] [-u <user:group>] [--syslog]\n"
+	    "             [-K <key file> [--passphrase <method:arg>]\n"
+	    "              [--max-memory <size>] [--max-time <seconds>]\n"
+	    "              [--no-pfs | --require-pfs]]\n"
 	    "       kvlds --help | --version\n");
+	if (f != stdout)
+		return;
+	fprintf(f, "\n"
+	    "  -s <socket>    a Unix socket path (contains '/'; mode 0600,\n"
+	    "                 plaintext) or host:port (TCP: needs -K)\n"
+	    "  -K <key file>  serve TCP listeners with the spiped protocol\n"
+	    "                 (spiped -e, kvlds-cli -K, libkvlds) under this\n"
+	    "                 key; Unix sockets stay plaintext\n"
+	    "  --no-pfs       handshakes without Diffie-Hellman (spiped -f)\n"
+	    "  --require-pfs  refuse peers without forward secrecy "
+	    "(spiped -g)\n"
+	    "%s", keyfile_opts_usage);
 }
 
 /* Strict non-negative finite decimal number (for -S). */
@@ -97,6 +115,11 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{"syslog", no_argument, NULL, 'L'},
+		{"passphrase", required_argument, NULL, 'P'},
+		{"max-memory", required_argument, NULL, 'P'},
+		{"max-time", required_argument, NULL, 'P'},
+		{"no-pfs", no_argument, NULL, 'f'},
+		{"require-pfs", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'H'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -121,13 +144,33 @@ main(int argc, char *argv[])
 	struct dispatch_opts dopts;
 	struct dispatch *D;
 	struct daemon_signals *ds;
+	struct keyfile_opts kopts;
+	const char *opt_K = NULL;
+	uint8_t *key = NULL;
+	int lenc[MAXSOCKS];
+	int nopfs = 0, reqpfs = 0, ntcp = 0, li;
 	int ch, rc = 1;
 
 	log_init(argv[0]);
+	memset(&kopts, 0, sizeof(kopts));
 
-	while ((ch = getopt_long(argc, argv, "s:d:b:C:c:k:v:p:S:w:g:n:1Fu:",
-	    longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:b:C:c:k:v:p:S:w:g:n:1Fu:K:",
+	    longopts, &li)) != -1) {
 		switch (ch) {
+		case 'K':
+			opt_K = optarg;
+			break;
+		case 'P':
+			if (keyfile_option(&kopts, longopts[li].name,
+			    optarg) != 1)
+				exit(1);
+			break;
+		case 'f':
+			nopfs = 1;
+			break;
+		case 'R':
+			reqpfs = 1;
+			break;
 		case 's':
 			if (nsocks == MAXSOCKS) {
 				warn0("-s: at most %d sockets", MAXSOCKS);
@@ -285,25 +328,60 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 
-	/* Sockets: Unix only until the encrypted TCP listener exists. */
+	/* Sockets: Unix ones are plaintext, TCP ones encrypted (-K). */
 	for (i = 0; i < nsocks; i++) {
-		if (!sock_spec_is_unix(socks[i])) {
-			warn0("-s %s: TCP requires a key (-K)", socks[i]);
+		lenc[i] = !sock_spec_is_unix(socks[i]);
+		if (lenc[i] && opt_K == NULL) {
+			warn0("-s %s: TCP requires a key (-K): kvlds serves "
+			    "TCP only with the spiped protocol", socks[i]);
 			exit(1);
 		}
+		ntcp += lenc[i];
+	}
+	if (opt_K == NULL && (nopfs || reqpfs || kopts.passphrase != NULL ||
+	    kopts.max_memory != 0 || kopts.max_time != 0)) {
+		warn0("--no-pfs, --require-pfs, --passphrase, --max-memory "
+		    "and --max-time need -K");
+		exit(1);
+	}
+	if (nopfs && reqpfs) {
+		warn0("--no-pfs and --require-pfs contradict each other");
+		exit(1);
+	}
+	if (opt_K != NULL && ntcp == 0) {
+		warn0("-K applies to TCP listeners only, and no -s "
+		    "host:port was given");
+		exit(1);
 	}
 	if (raise_nofile((rlim_t)maxconns + FD_RESERVE))
 		exit(1);
 
-	/* The pid file: -p, or <first socket>.pid when daemonizing. */
+	/* The pid file: -p, or <first Unix socket>.pid when daemonizing. */
 	if (opt_p != NULL) {
 		if ((pidfile = strdup(opt_p)) == NULL) {
 			warnp("strdup");
 			exit(1);
 		}
 	} else if (!foreground) {
-		if (asprintf(&pidfile, "%s.pid", socks[0]) == -1) {
+		for (i = 0; i < nsocks && lenc[i]; i++)
+			continue;
+		if (i == nsocks) {
+			warn0("-p is required to daemonize without a Unix "
+			    "socket (or use -F)");
+			exit(1);
+		}
+		if (asprintf(&pidfile, "%s.pid", socks[i]) == -1) {
 			warnp("asprintf");
+			exit(1);
+		}
+	}
+
+	/* The key: loaded once, before daemonizing (it may ask a tty). */
+	if (opt_K != NULL) {
+		if ((key = keyfile_secmem_alloc(PROTO_KEYLEN)) == NULL)
+			exit(1);
+		if (keyfile_load(opt_K, &kopts, key)) {
+			keyfile_secmem_free(key);
 			exit(1);
 		}
 	}
@@ -342,6 +420,10 @@ main(int argc, char *argv[])
 	dopts.once = once;
 	dopts.commit_delay = delay;
 	dopts.commit_force = force;
+	dopts.lenc = lenc;
+	dopts.key = key;
+	dopts.hsflags = nopfs ? PROTO_HS_NOPFS : reqpfs ? PROTO_HS_REQPFS : 0;
+	dopts.hs_timeout = HS_TIMEOUT;
 	if ((D = dispatch_init(base, bt, lfds, nl, &dopts)) == NULL)
 		goto err2;
 	owned = 0;		/* The listeners are the dispatcher's now. */
@@ -351,8 +433,13 @@ main(int argc, char *argv[])
 		goto err4;
 	if (use_syslog)
 		log_syslog(1);
-	log_info("serving on %s (page size %ju, max key %zu, max value %zu)",
-	    socks[0], (uintmax_t)pagesize, maxkey, maxval);
+	for (i = 0; i < nsocks; i++)
+		log_info("serving on %s (%s)", socks[i], lenc[i] ?
+		    (nopfs ? "spiped protocol, no forward secrecy" : reqpfs ?
+		    "spiped protocol, forward secrecy required" :
+		    "spiped protocol") : "plaintext");
+	log_info("page size %ju, max key %zu, max value %zu",
+	    (uintmax_t)pagesize, maxkey, maxval);
 
 	/*
 	 * After a fatal error, leave at once: the store stays exactly as the
@@ -372,12 +459,14 @@ err1:
 	for (i = 0; i < nl; i++) {
 		if (owned)
 			close(lfds[i]);
-		(void)unlink(sock_addr_unix_path(addrs[i][0]));
+		if (sock_is_unix(addrs[i][0]))
+			(void)unlink(sock_addr_unix_path(addrs[i][0]));
 	}
 	for (i = 0; i < nres; i++)
 		sock_addr_freelist(addrs[i]);
 	btree_close(bt);
 err0:
+	keyfile_secmem_free(key);
 	free(pidfile);
 	exit(rc);
 }
