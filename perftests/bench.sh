@@ -14,8 +14,9 @@
 #		or 10 s (bulk_update, bulk_extract, hotspot_read)
 #
 # Environment: BIN_DIR (build root, default the source tree),
-# BENCH_LOG2N (log2 of the number of pairs), KVLDS (the kvlds binary),
-# KVLDS_OPTS (extra kvlds options).
+# BENCH_LOG2N (log2 of the number of pairs), BENCH_WARMUP, BENCH_SLONG,
+# BENCH_SSHORT (warm-up and recording periods, seconds), KVLDS (the kvlds
+# binary), KVLDS_OPTS (extra kvlds options).
 set -u
 MODE=${1:-quick}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +26,9 @@ quick)	LOG2N=${BENCH_LOG2N:-20}; W=2; SLONG=5; SSHORT=5 ;;
 full)	LOG2N=${BENCH_LOG2N:-22}; W=50; SLONG=100; SSHORT=10 ;;
 *)	echo "usage: $0 quick|full" >&2; exit 1 ;;
 esac
+W=${BENCH_WARMUP:-$W}
+SLONG=${BENCH_SLONG:-$SLONG}
+SSHORT=${BENCH_SSHORT:-$SSHORT}
 N=$((1 << LOG2N))
 # The null-server ceilings always use short periods.
 CW=2 CS=5
