@@ -23,17 +23,17 @@ wait_socket "$T/kv2.sock"
 grep -q 'not supported yet' "$T/err" &&
     skip "client library: no encrypted transport yet"
 
-# exercise NAME ADDRESS [OPTION]: the tools through the encrypted
-# endpoint at ADDRESS, whose store is also reachable at $T/kv.sock.
+# exercise NAME ADDRESS SOCKET [OPTION]: the tools through the encrypted
+# endpoint at ADDRESS, whose store is also reachable at SOCKET.
 exercise() {
-	local name=$1 A=$2 opt=${3:-}
+	local name=$1 A=$2 S=$3 opt=${4:-}
 	local k="-K $T/key $opt"
 	# shellcheck disable=SC2086
 	"$CLI" -t "$A" $k set "enc-$name" 1; check "$name: set" [ $? = 0 ]
 	# shellcheck disable=SC2086
 	check "$name: get" [ "$("$CLI" -t "$A" $k get "enc-$name")" = 1 ]
 	check "$name: the pair is in the store" \
-	    [ "$("$CLI" -t "$T/kv.sock" get "enc-$name")" = 1 ]
+	    [ "$("$CLI" -t "$S" get "enc-$name")" = 1 ]
 	# shellcheck disable=SC2086
 	"$CLI" -t "$A" $k cad "enc-$name" 2; check "$name: cad not" [ $? = 1 ]
 	# shellcheck disable=SC2086
@@ -56,7 +56,7 @@ exercise() {
 	    "$CLI" -t "$T/kv2.sock" -x batch >/dev/null
 	"$UNDUMP" -t "$T/kv2.sock" "$T/$name.kvdump"
 	check "$name: undump" [ $? = 0 ]
-	"$CLI" -t "$T/kv.sock" -x range >"$T/l1"
+	"$CLI" -t "$S" -x range >"$T/l1"
 	"$CLI" -t "$T/kv2.sock" -x range >"$T/l2"
 	check "$name: identical listing" cmp "$T/l1" "$T/l2"
 	# shellcheck disable=SC2086
@@ -72,13 +72,13 @@ if SPIPED=$(command -v spiped); then
 	start spiped_d "$SPIPED" -d -F -s "[127.0.0.1]:$D" -t "$T/kv.sock" \
 	    -k "$T/key"
 	wait_port "$D"
-	exercise spiped-d "127.0.0.1:$D"
-	exercise spiped-d-nopfs "127.0.0.1:$D" --no-pfs
+	exercise spiped-d "127.0.0.1:$D" "$T/kv.sock"
+	exercise spiped-d-nopfs "127.0.0.1:$D" "$T/kv.sock" --no-pfs
 	G=$(free_port)
 	start spiped_g "$SPIPED" -d -g -F -s "[127.0.0.1]:$G" \
 	    -t "$T/kv.sock" -k "$T/key"
 	wait_port "$G"
-	exercise spiped-d-g "127.0.0.1:$G" --require-pfs
+	exercise spiped-d-g "127.0.0.1:$G" "$T/kv.sock" --require-pfs
 	"$CLI" -t "127.0.0.1:$G" -K "$T/key" --no-pfs get x 2>/dev/null
 	check "--no-pfs against spiped -d -g: status 2" [ $? = 2 ]
 	"$CLI" -t "$T/kv.sock" --no-pfs get x 2>/dev/null
@@ -93,17 +93,16 @@ if "$KVLDS" --help 2>&1 | grep -q -- '-K'; then
 	    -K "$T/key" -d "$T/data3"
 	wait_port "$P" 20
 	wait_socket "$T/kv3.sock"
-	log "kvlds -K present"
-	"$CLI" -t "127.0.0.1:$P" -K "$T/key" set native 1
-	check "native: set" [ $? = 0 ]
-	check "native: get" \
-	    [ "$("$CLI" -t "127.0.0.1:$P" -K "$T/key" get native)" = 1 ]
-	check "native: in the store" \
-	    [ "$("$CLI" -t "$T/kv3.sock" get native)" = 1 ]
-	"$CLI" -t "127.0.0.1:$P" -K "$T/wrong.key" get native 2>"$T/err"
-	check "native: wrong key: status 2" [ $? = 2 ]
-	"$DUMP" -t "127.0.0.1:$P" -K "$T/key" "$T/native.kvdump"
-	check "native: dump" [ $? = 0 ]
+	exercise native "127.0.0.1:$P" "$T/kv3.sock"
+	exercise native-nopfs "127.0.0.1:$P" "$T/kv3.sock" --no-pfs
+	R=$(free_port)
+	start kvlds4 "$KVLDS" -F -s "127.0.0.1:$R" -K "$T/key" --require-pfs \
+	    -d "$T/data4"
+	wait_port "$R" 20
+	"$CLI" -t "127.0.0.1:$R" -K "$T/key" set pfs 1
+	check "native --require-pfs: a PFS client" [ $? = 0 ]
+	"$CLI" -t "127.0.0.1:$R" -K "$T/key" --no-pfs get pfs 2>/dev/null
+	check "native --require-pfs: --no-pfs client refused" [ $? = 2 ]
 else
 	log "kvlds has no -K yet: native listener part skipped"
 fi
