@@ -261,6 +261,7 @@ conn_create(struct event_base *base, const struct conn_opts *o,
 	if ((c->conntimer = evtimer_new(base, callback_conntimeout, c)) ==
 	    NULL)
 		goto err;
+	event_base_update_cache_time(base);
 	tv.tv_sec = (time_t)o->timeout;
 	tv.tv_usec = (suseconds_t)((o->timeout - (double)tv.tv_sec) * 1e6);
 	if (evtimer_add(c->conntimer, &tv))

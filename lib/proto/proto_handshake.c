@@ -526,6 +526,8 @@ proto_handshake_start(struct event_base *base, int fd,
 	if (event_add(h->rev, NULL))
 		goto err1;
 	if (timeout > 0) {
+		/* Count from now, not from when this loop iteration began. */
+		event_base_update_cache_time(base);
 		tv.tv_sec = (time_t)timeout;
 		tv.tv_usec = (suseconds_t)((timeout - (double)tv.tv_sec) *
 		    1e6);

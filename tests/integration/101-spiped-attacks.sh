@@ -8,10 +8,20 @@
 # serving honest clients.
 . "$(dirname "$0")/../lib.sh"
 
+# helper NAME COMMAND...: like start, but never under valgrind (test
+# helpers, not what is tested).
+helper() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.log" 2>&1 &
+	LASTPID=$!
+	PIDS="$PIDS $LASTPID"
+}
+
 PB=$(bin pipebench)
 head -c 32 /dev/urandom >"$T/key"
 SINK=$(free_port)
-start sink "$PB" sink -s "127.0.0.1:$SINK" -l "$T/sink.out"
+helper sink "$PB" sink -s "127.0.0.1:$SINK" -l "$T/sink.out"
 wait_port "$SINK"
 D=$(free_port)
 start d "$(bin spiped)" -F -d -s "127.0.0.1:$D" -t "127.0.0.1:$SINK" \

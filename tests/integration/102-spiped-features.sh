@@ -4,6 +4,16 @@
 # drain, the -P v1/v2 PROXY header seen by the target, and -m.
 . "$(dirname "$0")/../lib.sh"
 
+# helper NAME COMMAND...: like start, but never under valgrind (test
+# helpers, not what is tested).
+helper() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.log" 2>&1 &
+	LASTPID=$!
+	PIDS="$PIDS $LASTPID"
+}
+
 SP=$(bin spiped)
 PB=$(bin pipebench)
 head -c 32 /dev/urandom >"$T/key"
@@ -77,7 +87,7 @@ pipe() {
 
 # --- half-close, client first: the sink answers after our end of file.
 SINK=$(free_port)
-start sink "$PB" sink -s "127.0.0.1:$SINK"
+helper sink "$PB" sink -s "127.0.0.1:$SINK"
 wait_port "$SINK"
 pipe sink "$SINK"
 check "half-close, client side first" \
@@ -85,7 +95,7 @@ check "half-close, client side first" \
 
 # --- half-close, target side first: we keep sending after its EOF.
 TP=$(free_port)
-start target-first python3 "$T/target.py" first "$TP" "$T/first.out"
+helper target-first python3 "$T/target.py" first "$TP" "$T/first.out"
 wait_port "$TP"
 rm -f "$T/first.out"
 pipe first "$TP"
@@ -171,7 +181,7 @@ log "ok: SIGTERM drained and exited ($?)"
 
 # --- -P v1 and v2.
 PP=$(free_port)
-start target-proxy python3 "$T/target.py" proxy "$PP" "$T/proxy.out"
+helper target-proxy python3 "$T/target.py" proxy "$PP" "$T/proxy.out"
 wait_port "$PP"
 for v in v1 v2; do
 	pipe "proxy$v" "$PP" -P "$v"

@@ -4,12 +4,22 @@
 # --syslog in the foreground, -v, and refusals of bad command lines.
 . "$(dirname "$0")/../lib.sh"
 
+# helper NAME COMMAND...: like start, but never under valgrind (test
+# helpers, not what is tested).
+helper() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.log" 2>&1 &
+	LASTPID=$!
+	PIDS="$PIDS $LASTPID"
+}
+
 SP=$(bin spiped)
 SPIPE=$(bin spipe)
 PB=$(bin pipebench)
 head -c 32 /dev/urandom >"$T/key"
 SINK=$(free_port)
-start sink "$PB" sink -s "127.0.0.1:$SINK"
+helper sink "$PB" sink -s "127.0.0.1:$SINK"
 wait_port "$SINK"
 
 # --- bad command lines are refused with status 1.
@@ -43,7 +53,7 @@ log "ok: -v and --help"
 # --- daemonizing: the command returns once listening; default pid file.
 # The target answers with the PROXY line it got, so -b shows through.
 H=$(free_port)
-start hdr python3 -c "
+helper hdr python3 -c "
 import socket
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -112,7 +122,7 @@ stop "$(cat "$T/d2.pid")"
 
 # --- spipe -o: a server that accepts and never answers.
 Q=$(free_port)
-start quiet python3 -c "
+helper quiet python3 -c "
 import socket, time
 s = socket.socket(); s.bind(('127.0.0.1', $Q)); s.listen(5)
 c = []
