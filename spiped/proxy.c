@@ -41,6 +41,8 @@ proxy_header(int version, int s, uint8_t *buf, size_t *len)
 	const struct sockaddr_in6 *s6, *d6;
 	int n;
 
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
 	if (getpeername(s, (struct sockaddr *)&src, &sl) ||
 	    getsockname(s, (struct sockaddr *)&dst, &dl))
 		return (-1);

@@ -304,7 +304,7 @@ static void *
 send_one(void *cookie)
 {
 	struct sender *sd = cookie;
-	struct echoread er;
+	struct echoread er = { -1, 0, { 0 }, 0 };
 	pthread_t rt;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	uint8_t *buf = malloc(BUFLEN), h[32];
@@ -320,8 +320,8 @@ send_one(void *cookie)
 		goto done;
 	if ((s = connect_to(sd->addr)) == -1)
 		goto done;
+	memset(&rt, 0, sizeof(rt));
 	if (sd->echo) {
-		memset(&er, 0, sizeof(er));
 		er.fd = s;
 		if (pthread_create(&rt, NULL, echo_reader, &er))
 			goto done1;
@@ -450,8 +450,10 @@ cmd_gen(uint64_t bytes, uint64_t seed)
 	for (; bytes > 0; bytes -= len) {
 		len = bytes < BUFLEN ? (size_t)bytes : BUFLEN;
 		gen_fill(&g, buf, len);
-		if (write_all(1, buf, len))
+		if (write_all(1, buf, len)) {
+			free(buf);
 			return (1);
+		}
 	}
 	free(buf);
 	return (0);
@@ -475,15 +477,15 @@ read_full(int fd, uint8_t *buf, size_t len)
 
 /* Packet ${pn} carrying ${data} with the length field ${lenfield}. */
 static void
-forge(const uint8_t *dk, uint64_t pn, const char *data, uint32_t lenfield,
-    uint8_t pkt[PROTO_PKT_LEN])
+forge(const uint8_t *dk, uint64_t pn, const uint8_t *data, size_t dlen,
+    uint32_t lenfield, uint8_t pkt[PROTO_PKT_LEN])
 {
 	struct pcrypt_aesctr *a;
 	uint8_t iv[16], m[1036];
 	int i;
 
 	memset(pkt, 0, 1028);
-	memcpy(pkt, data, strlen(data));
+	memcpy(pkt, data, dlen);
 	pkt[1024] = (uint8_t)(lenfield >> 24);
 	pkt[1025] = (uint8_t)(lenfield >> 16);
 	pkt[1026] = (uint8_t)(lenfield >> 8);
@@ -550,22 +552,22 @@ cmd_evil(const char *addr, const char *keypath, const char *mode)
 	proto_crypt_keys(K, nc, ns, one, dk);
 
 	if (strcmp(mode, "tamper") == 0) {
-		forge(dk, 0, "hello", 5, pkt);
+		forge(dk, 0, (const uint8_t *)"hello", 5, 5, pkt);
 		pkt[3] ^= 0x40;
 		write_all(s, pkt, PROTO_PKT_LEN);
 	} else if (strcmp(mode, "replay") == 0) {
-		forge(dk, 0, "hello", 5, pkt);
+		forge(dk, 0, (const uint8_t *)"hello", 5, 5, pkt);
 		write_all(s, pkt, PROTO_PKT_LEN);
 		write_all(s, pkt, PROTO_PKT_LEN);
 	} else if (strcmp(mode, "len0") == 0) {
-		forge(dk, 0, "hello", 0, pkt);
+		forge(dk, 0, (const uint8_t *)"hello", 5, 0, pkt);
 		write_all(s, pkt, PROTO_PKT_LEN);
 	} else if (strcmp(mode, "len1025") == 0) {
-		forge(dk, 0, "hello", 1025, pkt);
+		forge(dk, 0, (const uint8_t *)"hello", 5, 1025, pkt);
 		write_all(s, pkt, PROTO_PKT_LEN);
 	} else {
 		/* ok: a good packet, then wait like the others. */
-		forge(dk, 0, "hello", 5, pkt);
+		forge(dk, 0, (const uint8_t *)"hello", 5, 5, pkt);
 		write_all(s, pkt, PROTO_PKT_LEN);
 	}
 
