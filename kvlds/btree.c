@@ -58,6 +58,21 @@ struct btree {
 	/* Scratch page buffer for reads. */
 	uint8_t *rbuf;
 
+	/*
+	 * The finger: the path to the last mutated leaf, all mutable, and
+	 * the key range that leads to that leaf.  Sequential mutations skip
+	 * the descent.  Valid only while nothing restructured the pending
+	 * tree (fixup clears it) and the generation holds (commit_begin
+	 * clears it); mutable nodes are never evicted.
+	 */
+	int fvalid;
+	int fdepth;
+	struct pathent fpath[NODE_MAXLEVEL + 1];
+	struct node *fleaf;
+	uint8_t flo[255], fhi[255];
+	size_t flol, fhil;
+	int fhaslo, fhashi;
+
 	/* The page cache: clean nodes are dropped past cachebytes. */
 	size_t cachebytes;	/* 0 = unlimited */
 	uint64_t durable;	/* pages below this address are durable */
@@ -495,6 +510,7 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 
 	for (;;) {
 		if (nd->size > bt->pagesize) {
+			bt->fvalid = 0;
 			if (node_split(nd, bt->pagesize, rightedge, bt->gen,
 			    &nr, sep, &seplen))
 				return (-1);
@@ -528,6 +544,9 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 		}
 		if (d == 0) {
 			/* Collapse a root left with one child or no pair. */
+			if ((nd->level > 0 && nd->n == 0) ||
+			    (nd->level == 0 && nd->n == 0))
+				bt->fvalid = 0;
 			while (nd->level > 0 && nd->n == 0) {
 				c = nd->kids[0];
 				nd->kids[0].n = NULL;
@@ -548,6 +567,7 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 			return (0);
 
 		/* Underfull: merge with a sibling, or share with it. */
+		bt->fvalid = 0;
 		par = path[d - 1].nd;
 		i = path[d - 1].idx;
 		if (par->n == 0) {
@@ -594,6 +614,46 @@ err1:
 	return (-1);
 }
 
+/* Remember the path to leaf ${nd} as the finger. */
+static void
+finger_set(struct btree *bt, const struct pathent *path, int d,
+    struct node *nd)
+{
+	const uint8_t *k;
+	size_t kl;
+	int j;
+
+	bt->fhaslo = bt->fhashi = 0;
+	for (j = d - 1; j >= 0 && !(bt->fhaslo && bt->fhashi); j--) {
+		if (!bt->fhaslo && path[j].idx > 0) {
+			k = node_key(path[j].nd, path[j].idx - 1, &kl);
+			memcpy(bt->flo, k, kl);
+			bt->flol = kl;
+			bt->fhaslo = 1;
+		}
+		if (!bt->fhashi && path[j].idx < path[j].nd->n) {
+			k = node_key(path[j].nd, path[j].idx, &kl);
+			memcpy(bt->fhi, k, kl);
+			bt->fhil = kl;
+			bt->fhashi = 1;
+		}
+	}
+	memcpy(bt->fpath, path, (size_t)d * sizeof(*path));
+	bt->fdepth = d;
+	bt->fleaf = nd;
+	bt->fvalid = 1;
+}
+
+/* Does the finger lead to the leaf for ${k}? */
+static int
+finger_ok(struct btree *bt, const uint8_t *k, size_t kl)
+{
+
+	return (bt->fvalid && bt->fleaf->gen == bt->gen &&
+	    (!bt->fhaslo || node_cmp(k, kl, bt->flo, bt->flol) >= 0) &&
+	    (!bt->fhashi || node_cmp(k, kl, bt->fhi, bt->fhil) < 0));
+}
+
 /* Apply one mutation to the pending tree. */
 static int
 mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
@@ -621,7 +681,11 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	/* Decide the status on a read-only descent first (not for SET). */
 	eq = 0;
 	if (op != OP_SET && bt->proot.n != NULL) {
-		if ((nd = find(bt, &bt->proot, k, kl, &i, &eq)) == NULL)
+		if (finger_ok(bt, k, kl)) {
+			nd = bt->fleaf;
+			i = node_lower(nd, k, kl, &eq);
+		} else if ((nd = find(bt, &bt->proot, k, kl, &i, &eq)) ==
+		    NULL)
 			return (-1);
 		if (eq)
 			cv = node_val(nd, i, &cvl);
@@ -663,20 +727,27 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	    cvl == vl && memcmp(cv, v, vl) == 0)
 		return (0);
 
-	/* Copy-on-write descent. */
-	if (bt->proot.n == NULL) {
-		if ((nd = node_new(0, bt->gen)) == NULL)
+	/* Copy-on-write descent, unless the finger leads there. */
+	if (finger_ok(bt, k, kl)) {
+		d = bt->fdepth;
+		memcpy(path, bt->fpath, (size_t)d * sizeof(*path));
+		nd = bt->fleaf;
+	} else {
+		if (bt->proot.n == NULL) {
+			if ((nd = node_new(0, bt->gen)) == NULL)
+				return (-1);
+			bt->proot.addr = 0;
+			bt->proot.n = nd;
+		} else if ((nd = mutable(bt, NULL, 0, &bt->proot)) == NULL) {
 			return (-1);
-		bt->proot.addr = 0;
-		bt->proot.n = nd;
-	} else if ((nd = mutable(bt, NULL, 0, &bt->proot)) == NULL) {
-		return (-1);
-	}
-	for (d = 0; nd->level > 0; d++) {
-		path[d].nd = nd;
-		path[d].idx = i = node_childidx(nd, k, kl);
-		if ((nd = mutable(bt, nd, i, &nd->kids[i])) == NULL)
-			return (-1);
+		}
+		for (d = 0; nd->level > 0; d++) {
+			path[d].nd = nd;
+			path[d].idx = i = node_childidx(nd, k, kl);
+			if ((nd = mutable(bt, nd, i, &nd->kids[i])) == NULL)
+				return (-1);
+		}
+		finger_set(bt, path, d, nd);
 	}
 	i = node_lower(nd, k, kl, &eq);
 
@@ -1026,6 +1097,7 @@ btree_commit_begin(struct btree *bt)
 		    "the store failed earlier" : "a commit is in flight");
 		return (-1);
 	}
+	bt->fvalid = 0;
 	clean_step(bt);
 	bt->ndirty = 0;
 	if (bt->proot.n != NULL && bt->proot.n->addr == 0 &&
