@@ -203,6 +203,23 @@ for v in v1 v2; do
 	log "ok: -P $v header: $hdr"
 done
 
+# --- Unix sockets on every hop, and IPv6 on the encrypted one.
+helper usink "$PB" sink -s "$T/sink.sock"
+wait_socket "$T/sink.sock"
+start d-unix "$SP" -F -d -s "$T/d.sock" -t "$T/sink.sock" -k "$T/key"
+start e-unix "$SP" -F -e -s "$T/e.sock" -t "$T/d.sock" -k "$T/key"
+wait_socket "$T/d.sock"
+wait_socket "$T/e.sock"
+check "Unix sockets end to end" "$PB" send -t "$T/e.sock" -n 8M -c 2
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+    2>/dev/null; then
+	V6=$(free_port)
+	start d-v6 "$SP" -F -d -s "[::1]:$V6" -t "$T/sink.sock" -k "$T/key"
+	start e-v6 "$SP" -F -e -s "$T/e6.sock" -t "[::1]:$V6" -k "$T/key"
+	wait_socket "$T/e6.sock"
+	check "IPv6 between the daemons" "$PB" send -t "$T/e6.sock" -n 4M
+fi
+
 # --- -m: the mode of a Unix listening socket; without it, the umask.
 start d-mode "$SP" -F -d -s "$T/m.sock" -t "127.0.0.1:$SINK" -k "$T/key" \
     -m 660
