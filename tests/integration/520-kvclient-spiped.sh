@@ -31,7 +31,12 @@ through() {
 	start "spiped-$name" "$sp" -d -F -s "127.0.0.1:$port" -t "$target" \
 	    -k "$T/key"
 	wait_port "$port"
-	A="127.0.0.1:$port"
+	clients "$name" "127.0.0.1:$port"
+}
+
+# clients NAME ADDRESS: the clients with -K against an encrypted endpoint.
+clients() {
+	local name=$1 A=$2
 	"$(bin bulk_insert)" -K "$T/key" "$A" <"$T/pairs" >"$T/$name.bi" ||
 	    fail "bulk_insert -K via $name"
 	check "bulk_insert -K via $name sent every pair" \
@@ -40,7 +45,8 @@ through() {
 	    >"$T/$name.rr" || fail "random_read -K via $name"
 	check "random_read -K via $name: a positive figure" lastint "$T/$name.rr"
 	"$BENCH" -K "$T/key" -t "$A" --stream --keys 65536 -d 1 \
-	    --mix get=50,set=30,range=20 -c 2 --no-progress \
+	    --mix get=30,set=20,add=10,modify=10,delete=10,cas=5,cad=5,range=10 \
+	    -c 2 --no-progress \
 	    --json "$T/$name.json" >"$T/$name.kb" || fail "kvlds-bench -K via $name"
 	check "kvlds-bench -K via $name: requests and no errors" python3 -c "
 import json,sys; s=json.load(open(sys.argv[1]))['summary']
@@ -64,5 +70,14 @@ if [ -x "$(bin kvlds)" ]; then
 	start kvlds "$(bin kvlds)" -F -s "$T/kv.sock" -d "$T/data"
 	wait_socket "$T/kv.sock" 20
 	through /usr/bin/spiped debian-kvlds "$T/kv.sock"
+	# kvlds's own encrypted listener, when it has one.
+	if "$(bin kvlds)" --help 2>&1 | grep -q -- '-K <key file>'; then
+		KPORT=$(free_port)
+		mkdir "$T/data2"
+		start kvlds-native "$(bin kvlds)" -F -d "$T/data2" \
+		    -s "127.0.0.1:$KPORT" -K "$T/key"
+		wait_port "$KPORT" 20
+		clients kvlds-native "127.0.0.1:$KPORT"
+	fi
 fi
 exit 0
