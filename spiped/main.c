@@ -131,15 +131,33 @@ parse_args(struct spiped_main *m, int argc, char **argv)
 		if (ch > 0 && ch < 128 && ch != 'K' && ch != 'M' && ch != 'T')
 			once(&seen[ch], ch);
 		switch (ch) {
-		case 'b': m->bindaddr = optarg; break;
-		case 'd': m->mode_d = 1; break;
-		case 'D': m->daemon_dns = 1; break;
-		case 'e': m->mode_e = 1; break;
-		case 'f': m->fast = 1; break;
-		case 'F': m->foreground = 1; break;
-		case 'g': m->reqpfs = 1; break;
-		case 'j': m->nokeepalive = 1; break;
-		case 'k': m->keypath = optarg; break;
+		case 'b':
+			m->bindaddr = optarg;
+			break;
+		case 'd':
+			m->mode_d = 1;
+			break;
+		case 'D':
+			m->daemon_dns = 1;
+			break;
+		case 'e':
+			m->mode_e = 1;
+			break;
+		case 'f':
+			m->fast = 1;
+			break;
+		case 'F':
+			m->foreground = 1;
+			break;
+		case 'g':
+			m->reqpfs = 1;
+			break;
+		case 'j':
+			m->nokeepalive = 1;
+			break;
+		case 'k':
+			m->keypath = optarg;
+			break;
 		case 'm':
 			if (parse_mode(optarg, &mode)) {
 				warnp("-m %s", optarg);
@@ -161,7 +179,9 @@ parse_args(struct spiped_main *m, int argc, char **argv)
 				usage();
 			}
 			break;
-		case 'p': m->pidfile = optarg; break;
+		case 'p':
+			m->pidfile = optarg;
+			break;
 		case 'P':
 			if (strcmp(optarg, "v1") == 0 ||
 			    strcmp(optarg, "1") == 0)
@@ -182,15 +202,27 @@ parse_args(struct spiped_main *m, int argc, char **argv)
 				usage();
 			}
 			break;
-		case 'R': m->norr = 1; break;
-		case 's': m->src = optarg; break;
-		case 't': m->tgt = optarg; break;
-		case 'u': m->user = optarg; break;
+		case 'R':
+			m->norr = 1;
+			break;
+		case 's':
+			m->src = optarg;
+			break;
+		case 't':
+			m->tgt = optarg;
+			break;
+		case 'u':
+			m->user = optarg;
+			break;
 		case 'v':
 			printf("spiped %s\n", SPIPED_VERSION);
 			exit(0);
-		case 'S': m->syslog_on = 1; break;
-		case 'h': help(); break;
+		case 'S':
+			m->syslog_on = 1;
+			break;
+		case 'h':
+			help();
+			break;
 		case 'K':
 			if (keyfile_option(&m->kopts, "passphrase", optarg) != 1)
 				usage();
