@@ -266,7 +266,8 @@ int keyfile_passphrase_check(const char *);
  *   dev:tty-once   from the terminal, once;
  *   env:VAR        the value of the environment variable VAR;
  *   file:PATH      the first line of the file PATH.
- * A line read ends at a newline, which is not part of the passphrase.  If
+ * A line read ends at a newline, which is not part of the passphrase (nor
+ * is a carriage return just before it); at most 4096 bytes.  If
  * ${confirm} is non-zero (encrypting), dev:tty-stdin asks twice and
  * refuses a mismatch.  If ${stdin_busy} is non-zero (standard input holds
  * the key file), a method that would read standard input fails.  On
