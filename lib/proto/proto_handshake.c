@@ -22,12 +22,15 @@
 enum hs_state {
 	NONCE_WAIT,	/* our nonce queued; waiting for the peer's */
 	DH_WAIT,	/* dhmac known; waiting for the peer's y || MAC */
+	KEYS,		/* peer's y checked (server: answer queued); y_SC and
+			   the keys not computed yet (proto_hs_split) */
 	DONE,		/* keys derived; session ready */
 	FAILED		/* protocol or crypto failure; drop the connection */
 };
 
 struct proto_hs {
 	int flags;
+	int split;				/* stop in KEYS */
 	enum hs_state state;
 	uint8_t K[PROTO_KEYLEN];
 	uint8_t nonce[PROTO_NONCELEN];		/* ours */
@@ -215,31 +218,16 @@ is_one(const uint8_t y[DHLEN])
 	return (y[DHLEN - 1] == 1);
 }
 
-/* The peer's y || MAC is in: check it, answer (server), derive keys. */
+/* KEYS: compute y_SC from the peer's y (still in hs->in), derive keys. */
 static int
-got_dh(struct proto_hs *hs)
+derive(struct proto_hs *hs)
 {
 	int server = hs->flags & PROTO_HS_SERVER;
 	const uint8_t *ypeer = hs->in;
-	uint8_t mac[PCRYPT_SHA256_LEN];
 	uint8_t ysc[DHLEN];
 	uint8_t dk[PROTO_DKLEN];
 	int rc = -1;
 
-	/* The peer's MAC key is the other half of dhmac. */
-	if (pcrypt_hmac_sha256(hs->dhmac + (server ? 0 : 32), 32, ypeer,
-	    DHLEN, mac))
-		goto done;
-	if (pcrypt_memcmp(mac, hs->in + DHLEN, sizeof(mac)))
-		goto done;
-	if (pcrypt_dh_check(ypeer))
-		goto done;
-	if ((hs->flags & PROTO_HS_REQPFS) && is_one(ypeer))
-		goto done;
-
-	/* The server answers only a client whose y checked. */
-	if (server && queue_dh(hs))
-		goto done;
 	if (proto_hs_prepare(hs))
 		goto done;
 
@@ -263,6 +251,67 @@ done:
 	pcrypt_cleanse(dk, sizeof(dk));
 	pcrypt_cleanse(hs->x, sizeof(hs->x));
 	return (rc);
+}
+
+/* The peer's y || MAC is in: check it, answer (server), derive keys. */
+static int
+got_dh(struct proto_hs *hs)
+{
+	int server = hs->flags & PROTO_HS_SERVER;
+	const uint8_t *ypeer = hs->in;
+	uint8_t mac[PCRYPT_SHA256_LEN];
+
+	/* The peer's MAC key is the other half of dhmac. */
+	if (pcrypt_hmac_sha256(hs->dhmac + (server ? 0 : 32), 32, ypeer,
+	    DHLEN, mac))
+		goto fail;
+	if (pcrypt_memcmp(mac, hs->in + DHLEN, sizeof(mac)))
+		goto fail;
+	if (pcrypt_dh_check(ypeer))
+		goto fail;
+	if ((hs->flags & PROTO_HS_REQPFS) && is_one(ypeer))
+		goto fail;
+
+	/* The server answers only a client whose y checked. */
+	if (server && queue_dh(hs))
+		goto fail;
+	hs->state = KEYS;
+	if (hs->split)
+		return (0);
+	return (derive(hs));
+
+fail:
+	pcrypt_cleanse(hs->x, sizeof(hs->x));
+	return (-1);
+}
+
+/**
+ * proto_hs_split(hs):
+ * Stop after checking the peer's y (and queueing the server's answer),
+ * until proto_hs_derive.
+ */
+void
+proto_hs_split(struct proto_hs *hs)
+{
+
+	hs->split = 1;
+}
+
+/**
+ * proto_hs_derive(hs):
+ * Compute the shared value and the keys if they are pending.
+ */
+int
+proto_hs_derive(struct proto_hs *hs)
+{
+
+	if (hs->state != KEYS)
+		return (hs->state == FAILED ? -1 : 0);
+	if (derive(hs)) {
+		hs->state = FAILED;
+		return (-1);
+	}
+	return (0);
 }
 
 /**
@@ -456,7 +505,10 @@ hs_step(struct proto_handshake *h)
 		if (proto_hs_input(h->hs, buf, (size_t)r))
 			goto fail;
 	}
+	/* Our answer goes out before the exponentiation, not after it. */
 	if ((f = hs_flush(h)) < 0)
+		goto fail;
+	if (proto_hs_derive(h->hs))
 		goto fail;
 	if (f == 1) {
 		if (event_add(h->wev, NULL))
@@ -510,6 +562,7 @@ proto_handshake_start(struct event_base *base, int fd,
 	h->cookie = cookie;
 	if ((h->hs = proto_hs_new(K, flags)) == NULL)
 		goto err1;
+	proto_hs_split(h->hs);
 	h->rev = event_new(base, fd, EV_READ | EV_PERSIST, hs_callback_io, h);
 	h->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, hs_callback_io,
 	    h);
@@ -581,6 +634,7 @@ proto_handshake_blocking(int fd, const uint8_t K[PROTO_KEYLEN], int flags)
 
 	if ((hs = proto_hs_new(K, flags)) == NULL)
 		return (NULL);
+	proto_hs_split(hs);
 	for (;;) {
 		while ((p = proto_hs_output(hs, &len)), len > 0) {
 			if ((r = write(fd, p, len)) < 0) {
@@ -590,6 +644,8 @@ proto_handshake_blocking(int fd, const uint8_t K[PROTO_KEYLEN], int flags)
 			}
 			proto_hs_consumed(hs, (size_t)r);
 		}
+		if (proto_hs_derive(hs))
+			goto done;
 		if (!prepared) {
 			if (proto_hs_prepare(hs))
 				goto done;

@@ -15,7 +15,8 @@
  *
  * States of one side:
  *
- *	NONCE_WAIT --peer nonce--> DH_WAIT --peer y, MAC ok--> DONE
+ *	NONCE_WAIT --peer nonce--> DH_WAIT --peer y, MAC ok--> KEYS
+ *	KEYS --y_SC computed, keys derived--> DONE (at once, unless split)
  *	   any state --bad MAC, y >= p, PFS refused--> FAILED
  *
  * On entering DH_WAIT the client queues y_C; the server queues y_S when
@@ -63,6 +64,25 @@ void proto_hs_set_nonce(struct proto_hs *hs,
  * y is first needed.
  */
 int proto_hs_prepare(struct proto_hs *hs);
+
+/**
+ * proto_hs_split(hs):
+ * Make the machine stop once it has checked the peer's y (and, as the
+ * server, queued its own answer), before the costly shared-value
+ * exponentiation: proto_hs_need and proto_hs_done then return 0 until
+ * proto_hs_derive is called.  A driver that sends the queued answer first
+ * lets both sides exponentiate at the same time.  Without it,
+ * proto_hs_input does everything at once.
+ */
+void proto_hs_split(struct proto_hs *hs);
+
+/**
+ * proto_hs_derive(hs):
+ * If the machine stopped after checking the peer's y (proto_hs_split),
+ * compute the shared value and the session keys now.  Returns 0 (also
+ * when nothing was pending), or -1 if the handshake failed.
+ */
+int proto_hs_derive(struct proto_hs *hs);
 
 /**
  * proto_hs_need(hs):

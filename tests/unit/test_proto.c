@@ -626,6 +626,46 @@ test_y_range(void)
 	proto_hs_free(s);
 }
 
+/* The split machine: answers go out before the exponentiation. */
+static void
+test_split(void)
+{
+	uint8_t K[32];
+	struct proto_hs *c, *s;
+	struct proto_session *cs, *ss;
+	const uint8_t *p;
+	size_t len;
+	int i;
+
+	random_key(K);
+	CU_ASSERT_FATAL((c = proto_hs_new(K, 0)) != NULL);
+	CU_ASSERT_FATAL((s = proto_hs_new(K, PROTO_HS_SERVER)) != NULL);
+	proto_hs_split(c);
+	proto_hs_split(s);
+	for (i = 0; i < 10 && !(proto_hs_done(c) && proto_hs_done(s)); i++) {
+		CU_ASSERT_FATAL(shuttle(c, s, NULL, NULL) == 0);
+
+		/* A stopped server has its answer queued already. */
+		if (proto_hs_need(s) == 0 && !proto_hs_done(s)) {
+			p = proto_hs_output(s, &len);
+			CU_ASSERT(len == 288 && p != NULL);
+		}
+		CU_ASSERT_FATAL(shuttle(s, c, NULL, NULL) == 0);
+		CU_ASSERT(proto_hs_derive(c) == 0);
+		CU_ASSERT(proto_hs_derive(s) == 0);
+	}
+	CU_ASSERT_FATAL(proto_hs_done(c) && proto_hs_done(s));
+	cs = proto_hs_session(c);
+	ss = proto_hs_session(s);
+	CU_ASSERT_FATAL(cs != NULL && ss != NULL);
+	roundtrip(cs, ss, 3000);
+	roundtrip(ss, cs, 3000);
+	proto_session_free(cs);
+	proto_session_free(ss);
+	proto_hs_free(c);
+	proto_hs_free(s);
+}
+
 static void
 test_evbuf(void)
 {
@@ -687,4 +727,5 @@ UNIT_MAIN("proto",
     { "length 0 and over 1024", test_bad_length },
     { "PFS, -f, -g, wrong key", test_pfs_modes },
     { "y >= p", test_y_range },
+    { "split handshake", test_split },
     { "evbuffer API", test_evbuf })
