@@ -79,6 +79,7 @@ struct bench {
 	struct kvbench_hist sec;
 	uint64_t sec_requests, sec_errors;
 	uint64_t errors_total;
+	double lastsec;		/* When the series' last second closed. */
 	size_t seccap;
 	unsigned int nticks;
 };
@@ -416,6 +417,39 @@ pumpcb(evutil_socket_t fd, short what, void *cookie)
 		feed(&B->conns[i], t);
 }
 
+/*
+ * Close the current second of the series at time ${t}: its counts are
+ * scaled to a rate over ${len} seconds (1 for a whole second).  Return
+ * the entry, or NULL on allocation failure (printed).
+ */
+static struct bench_sec *
+record_sec(struct bench *B, double t, double len)
+{
+	struct bench_result *res = B->res;
+	struct bench_sec *s;
+
+	if (res->nsecs == B->seccap) {
+		B->seccap = B->seccap ? 2 * B->seccap : 64;
+		s = realloc(res->secs, B->seccap * sizeof(*s));
+		if (s == NULL) {
+			warnp("realloc");
+			return (NULL);
+		}
+		res->secs = s;
+	}
+	s = &res->secs[res->nsecs++];
+	s->requests = (uint64_t)((double)B->sec_requests / len + 0.5);
+	s->errors = B->sec_errors;
+	s->p50 = kvbench_hist_quantile(&B->sec, 0.5);
+	s->p99 = kvbench_hist_quantile(&B->sec, 0.99);
+	s->max = B->sec.count ? B->sec.max : 0;
+	s->warmup = (t - 0.5 < B->tmeasure);
+	kvbench_hist_reset(&B->sec);
+	B->sec_requests = B->sec_errors = 0;
+	B->lastsec = t;
+	return (s);
+}
+
 static void
 tickcb(evutil_socket_t fd, short what, void *cookie)
 {
@@ -428,23 +462,10 @@ tickcb(evutil_socket_t fd, short what, void *cookie)
 	(void)fd;
 	(void)what;
 	B->nticks++;
-	if (res->nsecs == B->seccap) {
-		B->seccap = B->seccap ? 2 * B->seccap : 64;
-		s = realloc(res->secs, B->seccap * sizeof(*s));
-		if (s == NULL) {
-			warnp("realloc");
-			stop_sending(B);
-			return;
-		}
-		res->secs = s;
+	if ((s = record_sec(B, t, 1.0)) == NULL) {
+		stop_sending(B);
+		return;
 	}
-	s = &res->secs[res->nsecs++];
-	s->requests = B->sec_requests;
-	s->errors = B->sec_errors;
-	s->p50 = kvbench_hist_quantile(&B->sec, 0.5);
-	s->p99 = kvbench_hist_quantile(&B->sec, 0.99);
-	s->max = B->sec.count ? B->sec.max : 0;
-	s->warmup = (t - 0.5 < B->tmeasure);
 	if (B->cf->progress) {
 		fprintf(stderr, "\r[%4u s]%s %10ju req/s  p99 %9.3f ms "
 		    "(so far %9.3f ms)  errors %ju so far  in flight %zu  ",
@@ -455,8 +476,6 @@ tickcb(evutil_socket_t fd, short what, void *cookie)
 		    B->outstanding);
 		fflush(stderr);
 	}
-	kvbench_hist_reset(&B->sec);
-	B->sec_requests = B->sec_errors = 0;
 
 	/* Closed loop: the clock may end the run between answers. */
 	if (!B->stopping && sending_over(B, t))
@@ -579,7 +598,7 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 		goto err3;
 	}
 
-	B->t0 = now();
+	B->t0 = B->lastsec = now();
 	B->tmeasure = B->t0 + cf->warmup;
 	B->tend = B->tmeasure + cf->duration;
 	B->limit = cf->requests;
@@ -597,6 +616,9 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 	t = now();
 	if (cf->progress)
 		fprintf(stderr, "\n");
+	/* The last, partial second, if it is long enough to mean much. */
+	if ((B->sec_requests > 0) && (t - B->lastsec >= 0.5))
+		(void)record_sec(B, t, t - B->lastsec);
 	res->seconds = ((B->limit > 0) ? t : (t < B->tend ? t : B->tend)) -
 	    B->tmeasure;
 	res->unanswered = B->outstanding;
