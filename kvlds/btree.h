@@ -97,7 +97,10 @@ int btree_cad(struct btree *bt, const uint8_t *k, size_t kl,
 
 /*
  * btree_pending(bt): number of mutations applied since the last
- * btree_commit_begin (0 = nothing to commit).
+ * btree_commit_begin (0 = nothing to commit).  Every mutation call that
+ * returned 0 or 1 counts, including "not done" ones (which may rest on
+ * state not yet durable); a commit with no changed page writes only its
+ * commit record.
  */
 size_t btree_pending(struct btree *bt);
 
