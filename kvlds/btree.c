@@ -100,6 +100,8 @@ struct btree {
 	uint64_t cwaitbytes;	/* their total size */
 	uint8_t *cbuf;
 	size_t cbufcap;
+	uint64_t cmoved;	/* bytes of live pages moved this commit */
+	uint64_t userbatch;	/* last batch less what the cleaner moved */
 
 	/* Statistics. */
 	uint64_t commits, pageswritten, byteswritten, pagesread;
@@ -907,6 +909,7 @@ clean_page(struct btree *bt, const uint8_t *rec, size_t len, uint64_t addr)
 		return (0);
 
 	/* Live: copy the path down to it. */
+	bt->cmoved += len;
 	if ((nd = mutable(bt, NULL, 0, &bt->proot)) == NULL)
 		return (-1);
 	while (nd->level > level) {
@@ -921,9 +924,11 @@ clean_page(struct btree *bt, const uint8_t *rec, size_t len, uint64_t addr)
 /*
  * One step of the cleaner, run as a commit begins (so what it moves goes
  * into that commit).  While the log, less the segments already scanned,
- * holds more than treebytes * (1 + 1 / costratio), segments are scanned
+ * holds more than treebytes * (1 + 1 / (2 * costratio)), segments are
+ * scanned
  * oldest first, up to a budget of bytes per commit (three times the last
- * batch, at least 1 MiB, so the cleaner outpaces the writes), and the
+ * batch, at least 1 MiB, so the cleaner outpaces the writes, plus half
+ * of any excess over the limit), and the
  * pages the tree still references are copied into the pending tree.  A
  * scanned segment is deleted once the commit after the one that moved
  * its last page is durable (so both checkpoint slots name trees that do
@@ -933,20 +938,40 @@ static void
 clean_step(struct btree *bt)
 {
 	struct cwait *nw;
-	uint64_t logbytes, limit, budget, a, chunk;
+	uint64_t logbytes, limit, budget, a, chunk, excess, maxmoved;
 	size_t nseg, pos, got, rlen, ncap;
 	ssize_t r;
 	uint8_t *nb;
 
 	if (bt->costratio <= 0 || bt->cstate == CL_STUCK)
 		return;
-	budget = 3 * (uint64_t)bt->batchlen;
+	limit = bt->treebytes + (uint64_t)((double)bt->treebytes / 2 /
+	    bt->costratio) + pagestore_segsize(bt->ps) / 2;
+	/*
+	 * The budget follows the mutations' share of the last batch: basing
+	 * it on the whole batch, moved pages included, fed back on itself.
+	 */
+	budget = 3 * bt->userbatch;
 	if (budget < 1024 * 1024)
 		budget = 1024 * 1024;
-	limit = bt->treebytes + (uint64_t)((double)bt->treebytes /
-	    bt->costratio) + pagestore_segsize(bt->ps) / 2;
+	/*
+	 * Behind (old segments still mostly live, so moving them costs
+	 * writes too): scan half the excess as well, up to 64 MiB per
+	 * commit, so the log cannot run away.
+	 */
+	pagestore_stats(bt->ps, &nseg, &logbytes);
+	if (logbytes - bt->cwaitbytes > limit) {
+		excess = (logbytes - bt->cwaitbytes - limit) / 2;
+		budget += excess < 64 * 1024 * 1024 ? excess :
+		    64 * 1024 * 1024;
+	}
 
-	while (budget > 0) {
+	/* Moving live pages costs writes: at most twice the mutations'. */
+	maxmoved = 2 * bt->userbatch;
+	if (maxmoved < 1024 * 1024)
+		maxmoved = 1024 * 1024;
+
+	while (budget > 0 && bt->cmoved < maxmoved) {
 		if (bt->cstate == CL_IDLE) {
 			pagestore_stats(bt->ps, &nseg, &logbytes);
 			if (logbytes - bt->cwaitbytes <= limit)
@@ -974,8 +999,8 @@ clean_step(struct btree *bt)
 		    bt->pagesize)) == -1)
 			goto stuck;
 		got = (size_t)r;
-		for (pos = 0; pos < chunk && pos + NODE_HDR <= got;
-		    pos += rlen) {
+		for (pos = 0; pos < chunk && pos + NODE_HDR <= got &&
+		    bt->cmoved < maxmoved; pos += rlen) {
 			rlen = page_be32dec(&bt->cbuf[pos + 4]);
 			if (rlen < NODE_HDR || rlen > got - pos ||
 			    page_be64dec(&bt->cbuf[pos + 8]) != a + pos ||
@@ -1098,6 +1123,7 @@ btree_commit_begin(struct btree *bt)
 		return (-1);
 	}
 	bt->fvalid = 0;
+	bt->cmoved = 0;
 	clean_step(bt);
 	bt->ndirty = 0;
 	if (bt->proot.n != NULL && bt->proot.n->addr == 0 &&
@@ -1141,6 +1167,7 @@ btree_commit_begin(struct btree *bt)
 	page_commit_encode(&c, addr + pos, &bt->batch[pos]);
 	bt->batchlen = total;
 	bt->batchaddr = addr;
+	bt->userbatch = total > bt->cmoved ? total - bt->cmoved : 0;
 	bt->lastdirty = bt->ndirty;
 
 	/* Freeze. */
