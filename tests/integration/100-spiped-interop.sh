@@ -23,6 +23,10 @@ DSPIPE=/usr/bin/spipe
 OURS=$(bin spiped)
 OSPIPE=$(bin spipe)
 PB=$(bin pipebench)
+# 64 MiB per case; a sanitizer build is several times slower, so less.
+if [ "${SANITIZE:-0}" = 1 ] || [ "${VALGRIND:-0}" = 1 ]; then
+	SIZE=${SIZE:-16M}
+fi
 SIZE=${SIZE:-64M}
 
 head -c 32 /dev/urandom >"$T/key"
