@@ -1,10 +1,10 @@
 #!/bin/sh
 # run-local.sh: what `make run` runs (after building).  From the top of the
 # source tree: create ./run/ with a data directory and a pipe key, start
-# kvlds in the foreground on the Unix socket ./run/kvlds.sock and, if our
-# spiped is built, an encrypted endpoint on 127.0.0.1:8025 (spiped -d)
-# forwarding to that socket; print how to talk to it; on Ctrl-C (or
-# SIGTERM) stop everything started here, by pid.
+# kvlds in the foreground on the Unix socket ./run/kvlds.sock (plaintext,
+# mode 0600) and on its native encrypted endpoint 127.0.0.1:8025 (-K: the
+# spiped protocol, no separate spiped process); print how to talk to it;
+# on Ctrl-C (or SIGTERM) stop it, by pid.
 #
 # Environment: RUN_DIR (./run), KVLDS_PORT (8025), KVLDS_ARGS (extra kvlds
 # options, e.g. "-b 8192").
@@ -23,7 +23,6 @@ SPIPE=spipe				# Debian's, unless ours is built
 SOCK=$RUN/kvlds.sock
 KEY=$RUN/key
 KPID=""
-SPID=""
 
 say() { echo "run-local: $*"; }
 
@@ -48,9 +47,7 @@ fi
 
 stop_all() {
 	trap '' INT TERM
-	[ -n "$SPID" ] && kill -TERM "$SPID" 2>/dev/null
 	[ -n "$KPID" ] && kill -TERM "$KPID" 2>/dev/null
-	[ -n "$SPID" ] && wait "$SPID" 2>/dev/null
 	[ -n "$KPID" ] && wait "$KPID" 2>/dev/null
 	say "stopped"
 	exit 0
@@ -59,9 +56,10 @@ trap stop_all INT TERM
 
 # kvlds in the foreground of this script (its log goes to the terminal).
 # shellcheck disable=SC2086
-# setsid: a Ctrl-C reaches this script only, which then stops each
-# program once, by pid (a second signal would make kvlds exit at once).
-setsid "$KVLDS" -F -s "$SOCK" -d "$RUN/data" ${KVLDS_ARGS:-} &
+# setsid: a Ctrl-C reaches this script only, which then stops kvlds
+# once, by pid (a second signal would make kvlds exit at once).
+setsid "$KVLDS" -F -s "$SOCK" -s "127.0.0.1:$PORT" -K "$KEY" \
+    -d "$RUN/data" ${KVLDS_ARGS:-} &
 KPID=$!
 i=0
 until [ -S "$SOCK" ] && python3 -c "
@@ -69,7 +67,7 @@ import socket, sys
 socket.socket(socket.AF_UNIX).connect(sys.argv[1])" "$SOCK" 2>/dev/null; do
 	if ! kill -0 "$KPID" 2>/dev/null; then
 		wait "$KPID"
-		say "kvlds did not start" >&2
+		say "kvlds did not start (is 127.0.0.1:$PORT in use?)" >&2
 		exit 1
 	fi
 	i=$((i + 1))
@@ -82,33 +80,19 @@ done
 
 echo
 say "kvlds (pid $KPID) serves $SOCK, data in $RUN/data"
-if [ -x "$SPIPED" ]; then
-	setsid "$SPIPED" -d -F -s "127.0.0.1:$PORT" -t "$SOCK" -k "$KEY" &
-	SPID=$!
-	sleep 0.2
-	if ! kill -0 "$SPID" 2>/dev/null; then
-		wait "$SPID"
-		SPID=""
-		say "spiped could not listen on 127.0.0.1:$PORT (in use?)" >&2
-		stop_all
-	fi
-	say "spiped -d (pid $SPID): encrypted endpoint 127.0.0.1:$PORT," \
-	    "key $KEY"
-	echo
-	echo "Talk to kvlds through the encrypted endpoint:"
-	if [ -x "$CLI" ]; then
-		echo "  $CLI -t 127.0.0.1:$PORT -K $KEY set hello world"
-		echo "  $CLI -t 127.0.0.1:$PORT -K $KEY get hello"
-	fi
-	echo "  one raw protocol connection on standard input/output:"
-	echo "    $SPIPE -t 127.0.0.1:$PORT -k $KEY"
-	echo "  or a local plaintext socket forwarding to it:"
-	echo "    $SPIPED -e -s $RUN/client.sock -t 127.0.0.1:$PORT -k $KEY"
-	echo "    (then point any kvlds client at $RUN/client.sock)"
-else
-	say "spiped/spiped is not built yet: no encrypted endpoint;" \
-	    "kvlds is reachable only on its Unix socket"
+say "encrypted endpoint 127.0.0.1:$PORT (spiped protocol), key $KEY"
+echo
+echo "Talk to kvlds through the encrypted endpoint:"
+if [ -x "$CLI" ]; then
+	echo "  $CLI -t 127.0.0.1:$PORT -K $KEY set hello world"
+	echo "  $CLI -t 127.0.0.1:$PORT -K $KEY get hello"
 fi
+echo "  one raw protocol connection on standard input/output:"
+echo "    $SPIPE -t 127.0.0.1:$PORT -k $KEY"
+echo "  or a local plaintext socket forwarding to it:"
+[ -x "$SPIPED" ] || SPIPED=spiped
+echo "    $SPIPED -e -s $RUN/client.sock -t 127.0.0.1:$PORT -k $KEY"
+echo "    (then point any kvlds client at $RUN/client.sock)"
 echo "Or directly on the Unix socket:"
 if [ -x "$CLI" ]; then
 	echo "  $CLI -t $SOCK get hello"
