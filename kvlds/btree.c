@@ -207,7 +207,9 @@ child(struct btree *bt, struct node *nd, uint32_t i)
 
 	if (c == NULL && (c = load(bt, nd, i, &nd->kids[i])) == NULL)
 		return (NULL);
-	c->used = 1;
+	/* Do not dirty the cache line when the mark is already set. */
+	if (!c->used)
+		c->used = 1;
 	return (c);
 }
 
