@@ -367,6 +367,7 @@ test_range(void)
 	size_t nl, i;
 
 	newdir();
+	memset(v, 0, sizeof(v));
 	CU_ASSERT_FATAL((bt = openbt(4096)) != NULL);
 
 	/* Empty store. */
