@@ -803,7 +803,7 @@ drive(struct s3 *s3, struct s3_op *target)
 	struct s3_op *op;
 	CURLMsg *msg;
 	uint64_t now, wake;
-	int still, left, pending;
+	int still, left, pending, finished;
 	long timeout;
 
 	for (;;) {
@@ -830,6 +830,7 @@ drive(struct s3 *s3, struct s3_op *target)
 			return;
 
 		curl_multi_perform(s3->multi, &still);
+		finished = 0;
 		while ((msg = curl_multi_info_read(s3->multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
@@ -837,9 +838,11 @@ drive(struct s3 *s3, struct s3_op *target)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&op);
 			op_finished(op, msg->data.result);
+			finished = 1;
 		}
-		if (target != NULL ? target->state == DONE : 0)
-			return;
+		/* Finished attempts free slots and may set retry times. */
+		if (finished)
+			continue;
 
 		/* Sleep until the sockets or the next retry need us. */
 		timeout = 1000;
