@@ -56,7 +56,7 @@ getcb(void *cookie, int status, const uint8_t *v, size_t vl)
 
 	if ((status == KVCLIENT_OK) != (v != NULL) && vl > 0)
 		abort();
-	for (i = 0; i < vl; i++)
+	for (i = 0; v != NULL && i < vl; i++)
 		x ^= v[i];
 	statuscb(cookie, status);
 }
