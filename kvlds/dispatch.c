@@ -84,7 +84,7 @@ struct conn {
 	/* Encrypted connections only (sess != NULL). */
 	struct proto_session *sess;
 	struct buf wout;		/* Packets not yet written. */
-	size_t wclen;			/* Bytes of a partial packet read. */
+	size_t wclen;			/* Partial packet read. */
 	uint8_t wcarry[PROTO_PKT_LEN];
 };
 
@@ -132,7 +132,7 @@ struct dispatch {
 	struct cvec dirty;		/* Connections with output to write. */
 	struct conn *graveyard;		/* Closed during this turn. */
 	uint8_t *rbuf;
-	uint8_t *wbuf;			/* Encrypted input (NULL if unused). */
+	uint8_t *wbuf;			/* Encrypted input. */
 	struct kvproto_range *range;
 
 	/* Shutdown. */
@@ -592,7 +592,7 @@ conn_unblock(struct conn *c)
 
 /* Outcomes of conn_read_wire() besides a plaintext length. */
 #define WIRE_AGAIN	(-2)		/* Nothing to handle yet. */
-#define WIRE_BAD	(-3)		/* Bad packet: drop the connection. */
+#define WIRE_BAD	(-3)		/* Bad packet: drop it. */
 #define WIRE_TRUNC	(-4)		/* End of file inside a packet. */
 
 /*

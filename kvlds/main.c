@@ -30,7 +30,7 @@
 #define DEF_PAGESIZE	4096
 #define DEF_MAXCONNS	1024
 #define MAX_DELAY	3600.0		/* -w at most an hour. */
-#define HS_TIMEOUT	5.0		/* Seconds for a spiped handshake. */
+#define HS_TIMEOUT	5.0		/* Handshake deadline, s. */
 
 static void
 usage(FILE *f)
