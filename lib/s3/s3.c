@@ -1046,7 +1046,7 @@ s3_list(struct s3 * s3, const char * prefix, int maxkeys,
 	char *token = NULL, *etok = NULL, *epfx, *q;
 	char mk[32];
 	size_t qlen;
-	int rc;
+	int rc = -1;
 
 	if ((epfx = s3_sign_uriencode(prefix, 0)) == NULL)
 		return (-1);

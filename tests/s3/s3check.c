@@ -99,7 +99,7 @@ lease(struct s3 *s3, const char *pfx)
 {
 	char key[256], etag1[128], body[128];
 	struct s3_op *op;
-	uint8_t *got;
+	uint8_t *got = NULL;
 	size_t len;
 	int n;
 
@@ -134,6 +134,7 @@ lease(struct s3 *s3, const char *pfx)
 	    s3_get_all(s3, key, &got, &len) == S3_OK && len == (size_t)n &&
 	    memcmp(got, body, len) == 0);
 	free(got);
+	got = NULL;
 	CHECK("lease: delete", s3_delete(s3, key) == S3_OK);
 }
 
@@ -144,7 +145,7 @@ basic(struct s3 *s3, const char *pfx)
 	struct s3_op *ops[64];
 	struct s3_stats st;
 	struct listing l;
-	uint8_t small[100], *got;
+	uint8_t small[100], *got = NULL;
 	char key[256];
 	size_t len;
 	int i, ok, stopped;
@@ -159,6 +160,7 @@ basic(struct s3 *s3, const char *pfx)
 	CHECK("GET whole", s3_get_all(s3, key, &got, &len) == S3_OK &&
 	    len == sizeof(big) && memcmp(got, big, len) == 0);
 	free(got);
+	got = NULL;
 	CHECK("GET range in the middle",
 	    s3_get(s3, key, 12345, 4096, back, &len) == S3_OK &&
 	    len == 4096 && memcmp(back, big + 12345, 4096) == 0);
@@ -177,12 +179,14 @@ basic(struct s3 *s3, const char *pfx)
 	    s3_get_all(s3, key, &got, &len) == S3_OK &&
 	    len == sizeof(small) && memcmp(got, small, len) == 0);
 	free(got);
+	got = NULL;
 	CHECK("ranged GET after overwrite",
 	    s3_get(s3, key, 50, 50, back, &len) == S3_OK && len == 50 &&
 	    memcmp(back, small + 50, 50) == 0);
 	CHECK("empty object", s3_put(s3, key, small, 0, NULL) == S3_OK &&
 	    s3_get_all(s3, key, &got, &len) == S3_OK && len == 0);
 	free(got);
+	got = NULL;
 
 	/* Keys with characters that need encoding. */
 	snprintf(key, sizeof(key), "%sodd key+&=%%~/x", pfx);
@@ -190,6 +194,7 @@ basic(struct s3 *s3, const char *pfx)
 	CHECK("GET odd key", s3_get_all(s3, key, &got, &len) == S3_OK &&
 	    len == 7 && memcmp(got, small, 7) == 0);
 	free(got);
+	got = NULL;
 	CHECK("DELETE odd key", s3_delete(s3, key) == S3_OK);
 
 	/* 64 PUTs in flight, then 64 ranged GETs in flight. */
@@ -304,6 +309,7 @@ corrupt(struct s3 *s3, const char *pfx)
 	CHECK("GET of a corrupted body is an error",
 	    s3_get_all(s3, key, &got, &len) == -1 && got == NULL);
 	free(got);
+	got = NULL;
 }
 
 int
