@@ -79,6 +79,7 @@ struct s3_op {
 	size_t outcap;
 	size_t outlen;
 	int ownbuf;
+	int tail;		/* Range is the last outcap bytes. */
 	int overflow;
 
 	/* The start of an error response's body. */
@@ -88,6 +89,7 @@ struct s3_op {
 	/* From the response headers. */
 	char etag[128];
 	char metasha[S3_SIGN_HEXLEN];
+	uint64_t objsize;	/* From Content-Range or Content-Length. */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -397,6 +399,22 @@ s3_get_start(struct s3 * s3, const char * key, uint64_t off, size_t len,
 }
 
 /*
+ * s3_get_tail_start(s3, key, len, buf):
+ * Start reading the last ${len} bytes of ${key} into ${buf}.  NULL on
+ * error (logged).
+ */
+struct s3_op *
+s3_get_tail_start(struct s3 * s3, const char * key, size_t len,
+    uint8_t * buf)
+{
+	struct s3_op *op;
+
+	if ((op = s3_get_start(s3, key, 0, len, buf)) != NULL)
+		op->tail = 1;
+	return (op);
+}
+
+/*
  * s3_delete_start(s3, key):
  * Start deleting ${key}.  NULL on error (logged).
  */
@@ -490,11 +508,30 @@ header_cb(char *buf, size_t size, size_t n, void *cookie)
 {
 	struct s3_op *op = cookie;
 	size_t k = size * n, el;
+	char v[128], *slash;
+	long http = 0;
 
 	/* A new response (after a 100 Continue, say) starts afresh. */
 	if (k >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
 		op->etag[0] = '\0';
 		op->metasha[0] = '\0';
+		op->objsize = UINT64_MAX;
+	}
+	if (header_is(buf, k, "Content-Range", v, sizeof(v))) {
+		/* "bytes FIRST-LAST/TOTAL": the object's size is TOTAL. */
+		if ((slash = strchr(v, '/')) != NULL && slash[1] >= '0' &&
+		    slash[1] <= '9')
+			op->objsize = strtoull(slash + 1, NULL, 10);
+		return (k);
+	}
+	if (header_is(buf, k, "Content-Length", v, sizeof(v))) {
+		/* The object's size only for a whole 2xx GET body. */
+		if (op->objsize == UINT64_MAX && op->ownbuf &&
+		    op->type == OP_GET && v[0] >= '0' && v[0] <= '9' &&
+		    curl_easy_getinfo(op->easy, CURLINFO_RESPONSE_CODE,
+		    &http) == CURLE_OK && http >= 200 && http < 300)
+			op->objsize = strtoull(v, NULL, 10);
+		return (k);
 	}
 	if (header_is(buf, k, "ETag", op->etag, sizeof(op->etag))) {
 		/* Kept without its quotes: see s3_put_start. */
@@ -557,6 +594,7 @@ op_launch(struct s3_op *op)
 	op->overflow = 0;
 	op->inpos = 0;
 	op->etag[0] = op->metasha[0] = '\0';
+	op->objsize = UINT64_MAX;
 	curl_slist_free_all(op->hdrs);
 	op->hdrs = NULL;
 	if (op->easy == NULL) {
@@ -617,7 +655,12 @@ op_launch(struct s3_op *op)
 		    op->cond))
 			goto err3;
 	}
-	if (op->type == OP_GET && !op->ownbuf) {
+	if (op->type == OP_GET && op->tail) {
+		snprintf(range, sizeof(range), "bytes=-%llu",
+		    (unsigned long long)op->outcap);
+		if (addhdr(op, hn, hv, &nh, "range", range))
+			goto err3;
+	} else if (op->type == OP_GET && !op->ownbuf) {
 		snprintf(range, sizeof(range), "bytes=%llu-%llu",
 		    (unsigned long long)op->off,
 		    (unsigned long long)(op->off + op->outcap - 1));
@@ -753,7 +796,7 @@ op_finished(struct s3_op *op, CURLcode cc)
 		return;
 	} else if (http >= 200 && http < 300) {
 		if (op->type == OP_GET && !op->ownbuf && http != 206 &&
-		    !(http == 200 && op->off == 0)) {
+		    !(http == 200 && (op->off == 0 || op->tail))) {
 			snprintf(why, sizeof(why), "HTTP %ld to a range", http);
 		} else if (op->type == OP_GET && op->ownbuf &&
 		    op->metasha[0] != '\0' &&
@@ -908,6 +951,17 @@ s3_op_data(const struct s3_op * op)
 	return (op->ownbuf ? op->out : NULL);
 }
 
+/*
+ * s3_op_objsize(op):
+ * The size of the whole object a done GET read from, or UINT64_MAX.
+ */
+uint64_t
+s3_op_objsize(const struct s3_op * op)
+{
+
+	return (op->objsize);
+}
+
 /* s3_op_etag(op): the ETag of a done PUT or GET, owned by ${op}. */
 const char *
 s3_op_etag(const struct s3_op * op)
@@ -1042,14 +1096,30 @@ int
 s3_list(struct s3 * s3, const char * prefix, int maxkeys,
     int (*cb)(void *, const char *, uint64_t), void * cookie)
 {
+
+	return (s3_list_after(s3, prefix, NULL, maxkeys, cb, cookie));
+}
+
+/*
+ * s3_list_after(s3, prefix, after, maxkeys, cb, cookie):
+ * As s3_list, but only keys after ${after} (if not NULL).
+ */
+int
+s3_list_after(struct s3 * s3, const char * prefix, const char * after,
+    int maxkeys, int (*cb)(void *, const char *, uint64_t), void * cookie)
+{
 	struct s3_op *op;
-	char *token = NULL, *etok = NULL, *epfx, *q;
+	char *token = NULL, *etok = NULL, *epfx, *eafter = NULL, *q;
 	char mk[32];
 	size_t qlen;
 	int rc = -1;
 
 	if ((epfx = s3_sign_uriencode(prefix, 0)) == NULL)
 		return (-1);
+	if (after != NULL && (eafter = s3_sign_uriencode(after, 0)) == NULL) {
+		free(epfx);
+		return (-1);
+	}
 	mk[0] = '\0';
 	if (maxkeys > 0)
 		snprintf(mk, sizeof(mk), "&max-keys=%d", maxkeys);
@@ -1061,16 +1131,18 @@ s3_list(struct s3 * s3, const char * prefix, int maxkeys,
 			rc = -1;
 			break;
 		}
-		qlen = strlen(epfx) + (etok ? strlen(etok) : 0) + 80;
+		qlen = strlen(epfx) + (etok ? strlen(etok) : 0) +
+		    (eafter ? strlen(eafter) : 0) + 96;
 		if ((q = malloc(qlen)) == NULL) {
 			warnp("malloc");
 			free(etok);
 			rc = -1;
 			break;
 		}
-		snprintf(q, qlen, "%s%s%slist-type=2%s&prefix=%s",
+		snprintf(q, qlen, "%s%s%slist-type=2%s&prefix=%s%s%s",
 		    etok ? "continuation-token=" : "", etok ? etok : "",
-		    etok ? "&" : "", mk, epfx);
+		    etok ? "&" : "", mk, epfx, eafter ? "&start-after=" : "",
+		    eafter ? eafter : "");
 		free(etok);
 		free(token);
 		token = NULL;
@@ -1091,6 +1163,7 @@ s3_list(struct s3 * s3, const char * prefix, int maxkeys,
 		s3_op_free(op);
 	} while (rc == 0 && token != NULL);
 	free(token);
+	free(eafter);
 	free(epfx);
 	return (rc);
 }

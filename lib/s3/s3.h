@@ -113,6 +113,17 @@ struct s3_op *s3_get_start(struct s3 *, const char *, uint64_t, size_t,
     uint8_t *);
 
 /*
+ * s3_get_tail_start(s3, key, len, buf):
+ * Start reading the last ${len} bytes (len > 0) of object ${key} into
+ * ${buf} with a suffix range (bytes=-len): all of it if the object is
+ * shorter (s3_op_len says how many).  s3_op_objsize then gives the
+ * object's size, so a reader can find a record at the end of an object
+ * of unknown size in one request.  NULL on error (logged).
+ */
+struct s3_op *s3_get_tail_start(struct s3 *, const char *, size_t,
+    uint8_t *);
+
+/*
  * s3_delete_start(s3, key):
  * Start deleting object ${key} (S3 answers success for an absent one).
  * NULL on error (logged).
@@ -146,6 +157,14 @@ size_t s3_op_len(const struct s3_op *);
  * ${op}; NULL for other operations.
  */
 const uint8_t *s3_op_data(const struct s3_op *);
+
+/*
+ * s3_op_objsize(op):
+ * The size of the whole object a done GET read from (from Content-Range,
+ * or Content-Length for a whole-object GET), or UINT64_MAX if the server
+ * did not say.
+ */
+uint64_t s3_op_objsize(const struct s3_op *);
 
 /*
  * s3_op_etag(op):
@@ -190,6 +209,15 @@ int s3_get_all(struct s3 *, const char *, uint8_t **, size_t *);
  * (logged, including a malformed listing).
  */
 int s3_list(struct s3 *, const char *, int,
+    int (*)(void *, const char *, uint64_t), void *);
+
+/*
+ * s3_list_after(s3, prefix, after, maxkeys, cb, cookie):
+ * As s3_list, but only the keys that sort after ${after} (ListObjectsV2's
+ * start-after; NULL lists from the start): recovery lists only the
+ * objects newer than its commit pointer.
+ */
+int s3_list_after(struct s3 *, const char *, const char *, int,
     int (*)(void *, const char *, uint64_t), void *);
 
 /*

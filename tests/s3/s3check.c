@@ -5,9 +5,10 @@
  * usage: s3check -e ENDPOINT -b BUCKET [-c CREDFILE] [-p PREFIX]
  *            [-t TIMEOUT_MS] [-r RETRIES] TEST
  * TEST is one of:
- *   basic    bucket, PUT/GET/ranged GET/overwrite/LIST (with
- *            continuation)/DELETE, 64 requests in flight, connection
- *            reuse, and a lease object's conditional round trips
+ *   basic    bucket, PUT/GET/ranged and suffix GET/overwrite/LIST (with
+ *            continuation and start-after)/DELETE, 64 requests in
+ *            flight, connection reuse, and a lease object's conditional
+ *            round trips
  *   retry    PUT then GET through a proxy that fails some requests
  *            (503s and stalls): both must succeed after retries
  *   corrupt  PUT then whole GET through a proxy that flips a byte of the
@@ -142,8 +143,9 @@ static void
 basic(struct s3 *s3, const char *pfx)
 {
 	static uint8_t big[1 << 20], back[1 << 20];
-	struct s3_op *ops[64];
+	struct s3_op *ops[64], *op;
 	struct s3_stats st;
+	char after[256];
 	struct listing l;
 	uint8_t small[100], *got = NULL;
 	char key[256];
@@ -170,6 +172,16 @@ basic(struct s3 *s3, const char *pfx)
 	CHECK("GET range from 0",
 	    s3_get(s3, key, 0, 10, back, &len) == S3_OK && len == 10 &&
 	    memcmp(back, big, 10) == 0);
+	op = s3_get_start(s3, key, 4096, 100, back);
+	CHECK("a range tells the object's size", op != NULL &&
+	    s3_wait(s3, op) == S3_OK && s3_op_objsize(op) == sizeof(big));
+	s3_op_free(op);
+	op = s3_get_tail_start(s3, key, 68, back);
+	CHECK("GET of the last 68 bytes", op != NULL &&
+	    s3_wait(s3, op) == S3_OK && s3_op_len(op) == 68 &&
+	    memcmp(back, big + sizeof(big) - 68, 68) == 0 &&
+	    s3_op_objsize(op) == sizeof(big));
+	s3_op_free(op);
 
 	/* Overwrite: the new bytes, whole and ranged. */
 	fill(small, sizeof(small), 2);
@@ -183,6 +195,12 @@ basic(struct s3 *s3, const char *pfx)
 	CHECK("ranged GET after overwrite",
 	    s3_get(s3, key, 50, 50, back, &len) == S3_OK && len == 50 &&
 	    memcmp(back, small + 50, 50) == 0);
+	op = s3_get_tail_start(s3, key, 4096, back);
+	CHECK("a tail longer than the object is all of it", op != NULL &&
+	    s3_wait(s3, op) == S3_OK && s3_op_len(op) == sizeof(small) &&
+	    memcmp(back, small, sizeof(small)) == 0 &&
+	    s3_op_objsize(op) == sizeof(small));
+	s3_op_free(op);
 	CHECK("empty object", s3_put(s3, key, small, 0, NULL) == S3_OK &&
 	    s3_get_all(s3, key, &got, &len) == S3_OK && len == 0);
 	free(got);
@@ -245,6 +263,12 @@ basic(struct s3 *s3, const char *pfx)
 	snprintf(key, sizeof(key), "%sobj/", pfx);
 	CHECK("LIST stops on the callback's word",
 	    s3_list(s3, key, 7, stop_cb, &stopped) == 42 && stopped == 1);
+	memset(&l, 0, sizeof(l));
+	snprintf(key, sizeof(key), "%sobj/", pfx);
+	snprintf(after, sizeof(after), "%sobj/059", pfx);
+	CHECK("LIST after a key", s3_list_after(s3, key, after, 3, list_cb,
+	    &l) == 0 && l.n == 4 && strstr(l.keys[0], "obj/060") != NULL &&
+	    strstr(l.keys[3], "obj/063") != NULL);
 	memset(&l, 0, sizeof(l));
 	snprintf(key, sizeof(key), "%snothing/", pfx);
 	CHECK("LIST of an empty prefix", s3_list(s3, key, 0, list_cb, &l) ==
