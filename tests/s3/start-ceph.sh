@@ -22,7 +22,8 @@ PORT=${2:?usage: start-ceph.sh DIR PORT}
 ACCESS=S3TESTACCESSKEY
 SECRET=s3testsecretkey0123456789
 
-for p in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph; do
+for p in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph-authtool \
+    ceph python3; do
 	command -v $p >/dev/null || { echo "start-ceph: $p missing" >&2; exit 1; }
 done
 if [ -e "$D" ] && [ -n "$(ls -A "$D")" ]; then
@@ -124,8 +125,12 @@ t_osd=$(elapsed)
 # Gateway, then the test user.
 radosgw -c "$C" -n client.rgw.t -f >"$D/log/rgw.out" 2>&1 &
 started rgw
-poll 120 curl -sf -o /dev/null "http://127.0.0.1:$PORT/" ||
-    die "radosgw did not serve on port $PORT"
+# Served once an anonymous listing of buckets answers (python3 rather than
+# curl(1), which the build does not need).
+poll 120 python3 -c "
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5).read()" \
+    "http://127.0.0.1:$PORT/" || die "radosgw did not serve on port $PORT"
 radosgw-admin -c "$C" user create --uid=s3test --display-name=s3test \
     --access-key="$ACCESS" --secret="$SECRET" >"$D/log/user.out" 2>&1 ||
     die "radosgw-admin user create failed"
