@@ -90,6 +90,7 @@ struct s3_op {
 	char etag[128];
 	char metasha[S3_SIGN_HEXLEN];
 	uint64_t objsize;	/* From Content-Range or Content-Length. */
+	int64_t date;		/* The server's Date, or -1. */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -508,7 +509,8 @@ header_cb(char *buf, size_t size, size_t n, void *cookie)
 {
 	struct s3_op *op = cookie;
 	size_t k = size * n, el;
-	char v[128], *slash;
+	char v[128], *slash, *end;
+	struct tm tm;
 	long http = 0;
 
 	/* A new response (after a 100 Continue, say) starts afresh. */
@@ -516,6 +518,15 @@ header_cb(char *buf, size_t size, size_t n, void *cookie)
 		op->etag[0] = '\0';
 		op->metasha[0] = '\0';
 		op->objsize = UINT64_MAX;
+		op->date = -1;
+	}
+	if (header_is(buf, k, "Date", v, sizeof(v))) {
+		/* IMF-fixdate, e.g. "Fri, 27 Nov 2026 17:45:26 GMT". */
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		if (end != NULL && *end == '\0')
+			op->date = (int64_t)timegm(&tm);
+		return (k);
 	}
 	if (header_is(buf, k, "Content-Range", v, sizeof(v))) {
 		/* "bytes FIRST-LAST/TOTAL": the object's size is TOTAL. */
@@ -595,6 +606,7 @@ op_launch(struct s3_op *op)
 	op->inpos = 0;
 	op->etag[0] = op->metasha[0] = '\0';
 	op->objsize = UINT64_MAX;
+	op->date = -1;
 	curl_slist_free_all(op->hdrs);
 	op->hdrs = NULL;
 	if (op->easy == NULL) {
@@ -960,6 +972,18 @@ s3_op_objsize(const struct s3_op * op)
 {
 
 	return (op->objsize);
+}
+
+/*
+ * s3_op_date(op):
+ * The server's Date of a done operation's last answer (seconds since the
+ * epoch), or -1.
+ */
+int64_t
+s3_op_date(const struct s3_op * op)
+{
+
+	return (op->date);
 }
 
 /* s3_op_etag(op): the ETag of a done PUT or GET, owned by ${op}. */

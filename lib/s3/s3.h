@@ -167,6 +167,14 @@ const uint8_t *s3_op_data(const struct s3_op *);
 uint64_t s3_op_objsize(const struct s3_op *);
 
 /*
+ * s3_op_date(op):
+ * The server's clock (its Date header, whole seconds since the epoch)
+ * when it answered a done operation, or -1 if it sent none: a lease's
+ * expiry is best judged on the store's clock, not on each host's.
+ */
+int64_t s3_op_date(const struct s3_op *);
+
+/*
  * s3_op_etag(op):
  * The ETag of a done PUT or GET, without its surrounding quotes ("" if
  * none), owned by ${op}.

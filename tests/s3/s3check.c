@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log/log.h"
@@ -120,6 +121,9 @@ lease(struct s3 *s3, const char *pfx)
 	    s3_op_etag(op)[0] != '\0');
 	if (op == NULL)
 		return;
+	CHECK("lease: the server's clock is within a minute of ours",
+	    s3_op_date(op) > (int64_t)time(NULL) - 60 &&
+	    s3_op_date(op) < (int64_t)time(NULL) + 60);
 	snprintf(etag1, sizeof(etag1), "%s", s3_op_etag(op));
 	s3_op_free(op);
 
