@@ -404,6 +404,100 @@ btree_get(struct btree *bt, const uint8_t *key, size_t klen,
 	return (0);
 }
 
+/* Lookups interleaved by btree_get_batch. */
+#define GET_GROUP	16
+
+/*
+ * Look up the ${n} <= GET_GROUP keys of a group level by level: at each
+ * level every lookup picks its child and prefetches it, then the next
+ * level reads the children (by then in cache, or on their way) while
+ * the other lookups' misses are outstanding.  The leaf step does the
+ * same for the inline hash slot and then for the entry it points to.
+ */
+static int
+get_group(struct btree *bt, size_t n, const uint8_t *const *keys,
+    const size_t *klens, const uint8_t **vals, size_t *vlens, int *res)
+{
+	struct node *nd[GET_GROUP], *c;
+	uint32_t h[GET_GROUP], i, x;
+	size_t j;
+	int level, rc = 0;
+
+	for (j = 0; j < n; j++) {
+		nd[j] = bt->croot.n;
+		h[j] = node_hash(keys[j], klens[j]);
+		res[j] = 1;
+	}
+	for (level = bt->croot.n->level; level > 0; level--) {
+		for (j = 0; j < n; j++) {
+			if (nd[j] == NULL)
+				continue;
+			if (!nd[j]->used)
+				nd[j]->used = 1;
+			i = node_childidx(nd[j], keys[j], klens[j]);
+			if ((c = nd[j]->kids[i].n) == NULL) {
+				/* Not cached: read it now. */
+				if ((c = load(bt, nd[j], i,
+				    &nd[j]->kids[i])) == NULL) {
+					res[j] = -1;
+					rc = -1;
+				}
+			} else if (level == 1)
+				node_hprefetch(c, h[j]);
+			else
+				__builtin_prefetch(c);
+			nd[j] = c;
+		}
+	}
+
+	/* Leaves: fetch the entry each inline hash slot points to. */
+	for (j = 0; j < n; j++) {
+		if ((c = nd[j]) == NULL)
+			continue;
+		if (!c->used)
+			c->used = 1;
+		if (c->hinl &&
+		    (x = c->hs[h[j] & (NODE_HINL - 1)]) != 0) {
+			__builtin_prefetch(&c->arena[x - 1]);
+			__builtin_prefetch(&c->arena[x - 1 + 64]);
+		}
+	}
+	for (j = 0; j < n; j++) {
+		if (nd[j] == NULL)
+			continue;
+		if ((vals[j] = node_hfind(nd[j], keys[j], klens[j], h[j],
+		    &vlens[j])) != NULL)
+			res[j] = 0;
+	}
+	return (rc);
+}
+
+/**
+ * btree_get_batch(bt, n, keys, klens, vals, vlens, res):
+ * Look up ${n} keys in the committed tree, interleaved.
+ */
+int
+btree_get_batch(struct btree *bt, size_t n, const uint8_t *const *keys,
+    const size_t *klens, const uint8_t **vals, size_t *vlens, int *res)
+{
+	size_t j, m;
+	int rc = 0;
+
+	evict(bt);
+	if (bt->croot.n == NULL) {
+		for (j = 0; j < n; j++)
+			res[j] = 1;
+		return (0);
+	}
+	for (j = 0; j < n; j += m) {
+		m = n - j < GET_GROUP ? n - j : GET_GROUP;
+		if (get_group(bt, m, &keys[j], &klens[j], &vals[j],
+		    &vlens[j], &res[j]))
+			rc = -1;
+	}
+	return (rc);
+}
+
 /**
  * btree_range(bt, start, slen, end, elen, maxbytes, cb, cookie, next,
  *     nextlen):

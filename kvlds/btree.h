@@ -60,6 +60,18 @@ void btree_close(struct btree *bt);
 int btree_get(struct btree *bt, const uint8_t *key, size_t klen,
     const uint8_t **val, size_t *vlen);
 
+/*
+ * btree_get_batch(bt, n, keys, klens, vals, vlens, res):
+ * Look up ${n} keys (keys[i], klens[i] bytes) in the committed tree, as
+ * btree_get would each, but with their descents interleaved so that
+ * their cache misses overlap.  res[i] is 0 (found: vals[i] points to
+ * vlens[i] bytes), 1 (absent) or -1 (error, logged).  The value pointers
+ * stay valid until the next btree_* call.  Return 0, or -1 if any res[i]
+ * is -1.
+ */
+int btree_get_batch(struct btree *bt, size_t n, const uint8_t *const *keys,
+    const size_t *klens, const uint8_t **vals, size_t *vlens, int *res);
+
 typedef int btree_range_cb(void *cookie, const uint8_t *key, size_t klen,
     const uint8_t *val, size_t vlen);
 

@@ -509,6 +509,52 @@ nomem:
 	return (-1);
 }
 
+/* Consecutive GETs of one read, answered by one btree_get_batch call. */
+#define GET_BATCH	64
+
+struct getbatch {
+	size_t n;
+	uint64_t id[GET_BATCH];
+	const uint8_t *key[GET_BATCH];
+	size_t klen[GET_BATCH];
+};
+
+/*
+ * Answer the GETs collected in ${gb} (their lookups interleaved, so that
+ * their cache misses overlap) and empty it.  Return 0, or -1 if ${c} was
+ * closed.
+ */
+static int
+gets_flush(struct conn *c, struct getbatch *gb)
+{
+	const uint8_t *val[GET_BATCH];
+	size_t vlen[GET_BATCH], len, i;
+	int res[GET_BATCH];
+	uint8_t *p;
+
+	if (gb->n == 0)
+		return (0);
+	if (btree_get_batch(c->D->bt, gb->n, gb->key, gb->klen, val, vlen,
+	    res)) {
+		conn_close(c, "store error on GET");
+		return (-1);
+	}
+	for (i = 0; i < gb->n; i++) {
+		if ((p = buf_reserve(&c->out,
+		    KVPROTO_RESP_MAXLEN + PACKET_OVERHEAD)) == NULL) {
+			conn_close(c, "out of memory");
+			return (-1);
+		}
+		len = kvproto_resp_get(p + PACKET_HDRLEN,
+		    res[i] == 0 ? val[i] : NULL, res[i] == 0 ? vlen[i] : 0);
+		c->out.len += packet_encode(p, gb->id[i], p + PACKET_HDRLEN,
+		    len);
+	}
+	c->D->nreq += gb->n;
+	gb->n = 0;
+	return (0);
+}
+
 /*
  * Handle the whole packets among the ${len} bytes at ${buf}, stopping
  * early when the output passes the high water (the connection is then
@@ -517,11 +563,14 @@ nomem:
 static ssize_t
 conn_process(struct conn *c, const uint8_t *buf, size_t len)
 {
+	struct getbatch gb;
+	struct kvproto_req req;
 	const uint8_t *rec;
 	size_t pos = 0, reclen;
 	uint64_t id;
 	int r;
 
+	gb.n = 0;
 	while (pos < len) {
 		if (conn_queued(c) >= OUT_HIGH) {
 			c->blocked = 1;
@@ -536,10 +585,21 @@ conn_process(struct conn *c, const uint8_t *buf, size_t len)
 			    "request packet too long" : "bad packet CRC");
 			return (-1);
 		}
-		if (handle(c, id, rec, reclen))
+		/* Collect GETs; anything else first answers those before. */
+		if (kvproto_req_parse(rec, reclen, c->D->opts.maxkey,
+		    c->D->opts.maxval, &req) == 0 &&
+		    req.type == KVPROTO_GET) {
+			gb.id[gb.n] = id;
+			gb.key[gb.n] = req.key;
+			gb.klen[gb.n] = req.keylen;
+			if (++gb.n == GET_BATCH && gets_flush(c, &gb))
+				return (-1);
+		} else if (gets_flush(c, &gb) || handle(c, id, rec, reclen))
 			return (-1);
 		pos += reclen + PACKET_OVERHEAD;
 	}
+	if (gets_flush(c, &gb))
+		return (-1);
 	if (buf_avail(&c->out) > 0)
 		conn_dirty(c);
 	return ((ssize_t)pos);

@@ -12,8 +12,8 @@
  *
  * usage: enginebench [-n log2 pairs] [-b pagesize] [-g group] [-t secs]
  *     [-N] [-d dir] [-o rmue] [-S costratio] [-c cache MiB]
- * -o picks the workloads after bulk_insert: r(andom_read), m(ixed),
- * u(pdate), e(xtract).
+ * -o picks the workloads after bulk_insert: r(andom_read), R (random_read
+ * through btree_get_batch, 64 keys a call), m(ixed), u(pdate), e(xtract).
  * -N skips fdatasync (to separate CPU cost from sync latency).
  */
 
@@ -234,7 +234,9 @@ main(int argc, char *argv[])
 {
 	struct btree_opts o;
 	pthread_t th;
-	const uint8_t *v;
+	const uint8_t *v, *bk[64], *bv[64];
+	size_t bkl[64], bvl[64];
+	int bres[64];
 	uint8_t val[40], next[255], start[255];
 	size_t vl, i, n, cnt, sl, nl, logn = 20;
 	double t0, t1, c0, secs = 2;
@@ -329,6 +331,32 @@ main(int argc, char *argv[])
 	}
 	printf("random_read: %.0f GETs/s (%.0f per CPU second)\n",
 	    n / (now() - t0), n / (cpu() - c0 + 1e-9));
+
+	/* random_read, batched. */
+	t0 = now();
+	c0 = cpu();
+	for (n = 0; strchr(only, 'R') != NULL &&
+	    ((n & 1023) != 0 || now() - t0 < secs); n += 64) {
+		for (cnt = 0; cnt < 64; cnt++) {
+			i = rnd() % npairs;
+			bk[cnt] = &pairs[i * 80];
+			bkl[cnt] = 40;
+		}
+		if (btree_get_batch(bt, 64, bk, bkl, bv, bvl, bres)) {
+			fprintf(stderr, "GET failed\n");
+			exit(1);
+		}
+		for (cnt = 0; cnt < 64; cnt++) {
+			if (bres[cnt] != 0 || bvl[cnt] != 40 ||
+			    memcmp(bv[cnt], bk[cnt] + 40, 40) != 0) {
+				fprintf(stderr, "GET failed\n");
+				exit(1);
+			}
+		}
+	}
+	if (strchr(only, 'R') != NULL)
+		printf("random_read batched: %.0f GETs/s (%.0f per CPU "
+		    "second)\n", n / (now() - t0), n / (cpu() - c0 + 1e-9));
 
 	/* random_mixed: alternate GET and SET. */
 	t0 = now();

@@ -805,6 +805,71 @@ getn(struct btree *bt, size_t i)
 	return (rc);
 }
 
+/*
+ * btree_get_batch answers as btree_get does: present and absent keys,
+ * cold pages (reopened store, tiny cache), pending mutations invisible,
+ * batch sizes across the interleaving group, and the empty store.
+ */
+static void
+test_get_batch(void)
+{
+	struct btree *bt;
+	uint8_t kb[100][32];
+	const uint8_t *keys[100], *vals[100], *v;
+	size_t klens[100], vlens[100], vl, i, n, pass, x;
+	int res[100], r;
+
+	newdir();
+	opt_cache = 0;
+	CU_ASSERT_FATAL((bt = openbt(1024)) != NULL);
+	keys[0] = (const uint8_t *)"a";
+	klens[0] = 1;
+	CU_ASSERT(btree_get_batch(bt, 1, keys, klens, vals, vlens,
+	    res) == 0 && res[0] == 1);
+	btree_close(bt);
+	CU_ASSERT_FATAL((bt = fill(1024, 3000)) != NULL);
+	btree_close(bt);
+
+	opt_cache = 64 * 1024;
+	CU_ASSERT_FATAL((bt = openbt(1024)) != NULL);
+	/* Pending only: invisible to reads. */
+	CU_ASSERT(btree_set(bt, (const uint8_t *)"key00000007", 11,
+	    (const uint8_t *)"zz", 2) == 0);
+	CU_ASSERT(btree_set(bt, (const uint8_t *)"key99999999", 11,
+	    (const uint8_t *)"zz", 2) == 0);
+	for (pass = 0; pass < 40; pass++) {
+		n = 1 + rnd() % 100;
+		for (i = 0; i < n; i++) {
+			x = rnd() % 3300;
+			if (pass == 0 && i == 0)
+				x = 7;
+			if (pass == 0 && i == 1)
+				x = 99999999;
+			snprintf((char *)kb[i], sizeof(kb[i]), "key%08zu", x);
+			keys[i] = kb[i];
+			klens[i] = 11;
+		}
+		CU_ASSERT_FATAL(btree_get_batch(bt, n, keys, klens, vals,
+		    vlens, res) == 0);
+		for (i = 0; i < n; i++) {
+			x = strtoul((const char *)kb[i] + 3, NULL, 10);
+			if (x < 3000) {
+				CU_ASSERT(res[i] == 0 && vlens[i] == 40 &&
+				    vals[i][0] == (uint8_t)x &&
+				    vals[i][39] == (uint8_t)x);
+			} else
+				CU_ASSERT(res[i] == 1);
+		}
+		/* The same answers one by one. */
+		for (i = 0; i < n; i++) {
+			r = btree_get(bt, keys[i], klens[i], &v, &vl);
+			CU_ASSERT(r == res[i]);
+		}
+	}
+	btree_close(bt);
+	opt_cache = 0;
+}
+
 /* Bytes after the last commit are a torn tail: ignored and truncated. */
 static void
 test_torn_tail(void)
@@ -1057,6 +1122,7 @@ UNIT_MAIN("btree",
     { "range", test_range },
     { "boundaries", test_boundaries },
     { "random", test_random },
+    { "get_batch", test_get_batch },
     { "torn_tail", test_torn_tail },
     { "checkpoint_slot", test_checkpoint_slot },
     { "damaged_page", test_damaged_page },
