@@ -1119,15 +1119,16 @@ pend_new(struct dispatch *D, int fd)
 static void
 pend_cancel_all(struct dispatch *D)
 {
-	struct pend *p;
-	int fd;
+	struct pend *p, *next;
 
-	while ((p = D->pend) != NULL) {
+	for (p = D->pend; p != NULL; p = next) {
+		next = p->next;
 		proto_handshake_cancel(p->h);
-		fd = p->fd;
-		pend_free(p);
-		close(fd);
+		close(p->fd);
+		free(p);
 	}
+	D->pend = NULL;
+	D->npend = 0;
 }
 
 /* ---------------------------------------------------------------- accepting */
