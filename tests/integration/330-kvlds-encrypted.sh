@@ -30,6 +30,9 @@ check "--no-pfs with --require-pfs refused" [ $? = 1 ]
 check "--no-pfs without -K refused" [ $? = 1 ]
 "$KVLDS" -F -s 127.0.0.1:1 -K "$T/missing.key" -d "$T/d0" 2>"$T/err"
 check "a missing key file refused" [ $? = 1 ]
+"$KVLDS" -s 127.0.0.1:1 -K "$T/key" -d "$T/d0" 2>"$T/err"
+check "detaching without a Unix socket needs -p" [ $? = 1 ]
+check "... and says so" grep -q -- '-p is required' "$T/err"
 check "--help documents -K" sh -c "'$KVLDS' --help | grep -q -- '-K <key file>'"
 
 P=$(free_port)
@@ -143,7 +146,7 @@ still_live "start"
 # A wrong key: a clear message, status 2, the others unaffected.
 "$CLI" -t "$A" -K "$T/wrong.key" get live 2>"$T/err"
 check "wrong key: status 2" [ $? = 2 ]
-check "wrong key: says so" grep -qi 'key' "$T/err"
+check "wrong key: says so" grep -q 'wrong key' "$T/err"
 cat "$T/err"
 still_live "a wrong key"
 
