@@ -103,6 +103,10 @@ struct btree {
 	uint64_t cmoved;	/* bytes of live pages moved this commit */
 	uint64_t userbatch;	/* last batch less what the cleaner moved */
 
+	/* Open snapshots (btree_snapshot_open), newest first. */
+	struct btree_snap *snaps;
+	size_t nsnaps;
+
 	/* Statistics. */
 	uint64_t commits, pageswritten, byteswritten, pagesread;
 	uint64_t cleanedsegs, cleanedpages, cleanscanned;
@@ -113,6 +117,13 @@ struct btree {
 #define CL_IDLE		0	/* no victim */
 #define CL_SCAN		1	/* scanning cseg from coff */
 #define CL_STUCK	3	/* a damaged record: cleaning stopped */
+
+/* A pinned committed tree (btree_snapshot_open). */
+struct btree_snap {
+	struct bt_child root;	/* holds a reference on root.n */
+	uint64_t seq;		/* commit sequence number of root */
+	struct btree_snap *prev, *next;
+};
 
 enum op { OP_SET, OP_ADD, OP_MODIFY, OP_CAS, OP_DELETE, OP_CAD };
 
@@ -247,6 +258,20 @@ sweep(struct btree *bt, struct node *nd, size_t target)
 	}
 }
 
+/* Sweep the trees pinned by snapshots (their pages are all durable). */
+static void
+snap_sweep(struct btree *bt, size_t target)
+{
+	struct btree_snap *s;
+
+	for (s = bt->snaps; s != NULL; s = s->next) {
+		if (node_memory() <= target)
+			return;
+		if (s->root.n != NULL && s->root.n->level > 0)
+			sweep(bt, s->root.n, target);
+	}
+}
+
 /*
  * If nodes hold more than the cache budget, sweep the trees (a clock
  * algorithm: a second pass finds what the first unmarked) down to 90%
@@ -269,6 +294,7 @@ evict(struct btree *bt)
 		if (bt->proot.n != NULL && bt->proot.n != bt->croot.n &&
 		    bt->proot.n->level > 0)
 			sweep(bt, bt->proot.n, target);
+		snap_sweep(bt, target);
 	}
 }
 
@@ -343,6 +369,8 @@ btree_close(struct btree *bt)
 
 	if (bt == NULL)
 		return;
+	while (bt->snaps != NULL)
+		btree_snapshot_close(bt, bt->snaps);
 	node_unref(bt->croot.n);
 	node_unref(bt->froot.n);
 	node_unref(bt->proot.n);
@@ -354,6 +382,10 @@ btree_close(struct btree *bt)
 	free(bt->cwait);
 	free(bt);
 }
+
+static int range_in(struct btree *, struct bt_child *, const uint8_t *,
+    size_t, const uint8_t *, size_t, size_t, btree_range_cb *, void *,
+    uint8_t [255], size_t *);
 
 /* Find ${key} in the tree at ${root}: leaf and index, *eq if present. */
 static struct node *
@@ -508,6 +540,93 @@ btree_range(struct btree *bt, const uint8_t *start, size_t slen,
     const uint8_t *end, size_t elen, size_t maxbytes,
     btree_range_cb *cb, void *cookie, uint8_t next[255], size_t *nextlen)
 {
+
+	return (range_in(bt, &bt->croot, start, slen, end, elen, maxbytes,
+	    cb, cookie, next, nextlen));
+}
+
+/**
+ * btree_snapshot_open(bt, seq):
+ * Pin the committed tree.
+ */
+struct btree_snap *
+btree_snapshot_open(struct btree *bt, uint64_t *seq)
+{
+	struct btree_snap *s;
+
+	if ((s = malloc(sizeof(*s))) == NULL) {
+		warnp("malloc");
+		return (NULL);
+	}
+	s->root = bt->croot;
+	if (s->root.n != NULL)
+		node_ref(s->root.n);
+	s->seq = bt->seq;
+	s->prev = NULL;
+	s->next = bt->snaps;
+	if (bt->snaps != NULL)
+		bt->snaps->prev = s;
+	bt->snaps = s;
+	bt->nsnaps++;
+	if (seq != NULL)
+		*seq = s->seq;
+	return (s);
+}
+
+/**
+ * btree_snapshot_range(bt, snap, start, slen, end, elen, maxbytes, cb,
+ *     cookie, next, nextlen):
+ * Iterate over [start, end) in the pinned tree.
+ */
+int
+btree_snapshot_range(struct btree *bt, struct btree_snap *snap,
+    const uint8_t *start, size_t slen, const uint8_t *end, size_t elen,
+    size_t maxbytes, btree_range_cb *cb, void *cookie, uint8_t next[255],
+    size_t *nextlen)
+{
+
+	return (range_in(bt, &snap->root, start, slen, end, elen, maxbytes,
+	    cb, cookie, next, nextlen));
+}
+
+/**
+ * btree_snapshot_close(bt, snap):
+ * Release a pinned tree.
+ */
+void
+btree_snapshot_close(struct btree *bt, struct btree_snap *snap)
+{
+
+	if (snap == NULL)
+		return;
+	if (snap->prev != NULL)
+		snap->prev->next = snap->next;
+	else
+		bt->snaps = snap->next;
+	if (snap->next != NULL)
+		snap->next->prev = snap->prev;
+	bt->nsnaps--;
+	node_unref(snap->root.n);
+	free(snap);
+}
+
+/**
+ * btree_snapshot_count(bt):
+ * Open snapshots.
+ */
+size_t
+btree_snapshot_count(struct btree *bt)
+{
+
+	return (bt->nsnaps);
+}
+
+/* btree_range over the tree at ${root}. */
+static int
+range_in(struct btree *bt, struct bt_child *root, const uint8_t *start,
+    size_t slen, const uint8_t *end, size_t elen, size_t maxbytes,
+    btree_range_cb *cb, void *cookie, uint8_t next[255], size_t *nextlen)
+{
 	struct pathent path[NODE_MAXLEVEL + 1];
 	struct node *nd;
 	const uint8_t *k, *v;
@@ -517,7 +636,7 @@ btree_range(struct btree *bt, const uint8_t *start, size_t slen,
 
 	*nextlen = 0;
 	evict(bt);
-	if ((nd = bt->croot.n) == NULL)
+	if ((nd = root->n) == NULL)
 		return (0);
 
 	/* Descend to the first key >= start. */
@@ -1145,14 +1264,35 @@ stuck:
 	bt->cstate = CL_STUCK;
 }
 
-/* Delete scanned segments that no recoverable tree references. */
+/*
+ * A segment scanned while commit at - 2 was the committed tree (see
+ * clean_step) may hold pages of that tree or of any older one; the
+ * commits from at - 1 on reference none of its pages.  Is one of those
+ * older trees pinned by a snapshot?
+ */
+static int
+snap_pins(struct btree *bt, uint64_t at)
+{
+	struct btree_snap *s;
+
+	for (s = bt->snaps; s != NULL; s = s->next)
+		if (s->seq + 1 < at)
+			return (1);
+	return (0);
+}
+
+/*
+ * Delete scanned segments that no recoverable tree, nor a tree pinned by
+ * a snapshot, references.
+ */
 static void
 clean_finish(struct btree *bt)
 {
 	size_t i, j;
 
 	for (i = j = 0; i < bt->ncwait; i++) {
-		if (bt->cwait[i].at > bt->seq) {
+		if (bt->cwait[i].at > bt->seq || snap_pins(bt,
+		    bt->cwait[i].at)) {
 			bt->cwait[j++] = bt->cwait[i];
 			continue;
 		}

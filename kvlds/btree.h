@@ -89,6 +89,44 @@ int btree_range(struct btree *bt, const uint8_t *start, size_t slen,
     btree_range_cb *cb, void *cookie, uint8_t next[255], size_t *nextlen);
 
 /*
+ * Snapshots: a pinned committed tree, read while commits go on.
+ *
+ * btree_snapshot_open(bt, seq):
+ * Pin the committed tree (the one btree_get and btree_range read at this
+ * moment) and return a handle on it; if ${seq} is not NULL, set *seq to
+ * that commit's sequence number.  Later commits never change what the
+ * handle reads.  While any handle is open the engine keeps every page of
+ * the pinned tree valid: in memory (a reference on its root node keeps
+ * the nodes reachable; clean ones may still be evicted from the page
+ * cache and read back) and on disk (the cleaner may move live pages into
+ * new commits as usual, but does not delete, and so never reuses, a
+ * segment it scanned while a handle opened before that scan is open).
+ * Costs: pinned nodes stay in memory until evicted, and log segments the
+ * cleaner would have freed stay on disk until the handle is closed, so
+ * callers should bound the number and lifetime of handles.  Returns NULL
+ * on allocation failure (logged).
+ *
+ * btree_snapshot_range(bt, snap, start, slen, end, elen, maxbytes, cb,
+ *     cookie, next, nextlen):
+ * Exactly btree_range() over the tree pinned by ${snap}.
+ *
+ * btree_snapshot_close(bt, snap):
+ * Release the handle ${snap} (from btree_snapshot_open on ${bt}); the
+ * segments it held are freed by a later commit.  NULL is a no-op.  Every
+ * handle must be closed before btree_close (which closes any left open).
+ *
+ * btree_snapshot_count(bt): the number of open handles.
+ */
+struct btree_snap;
+struct btree_snap *btree_snapshot_open(struct btree *bt, uint64_t *seq);
+int btree_snapshot_range(struct btree *bt, struct btree_snap *snap,
+    const uint8_t *start, size_t slen, const uint8_t *end, size_t elen,
+    size_t maxbytes, btree_range_cb *cb, void *cookie, uint8_t next[255],
+    size_t *nextlen);
+void btree_snapshot_close(struct btree *bt, struct btree_snap *snap);
+size_t btree_snapshot_count(struct btree *bt);
+
+/*
  * Mutations are applied at once, in call order, to the pending tree; they
  * become visible to reads (and durable) only when a commit that includes
  * them completes.  Each returns the protocol status (0, or 1 for "not

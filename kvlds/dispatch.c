@@ -33,6 +33,8 @@
 #define OUT_KEEP	(1024 * 1024)	/* Free an idle buffer bigger. */
 #define RANGE_MAXBYTES	(1024 * 1024)	/* Our cap on RANGE max bytes. */
 #define ACCEPT_BURST	64		/* Accepts per listener callback. */
+#define SNAP_MAX	64		/* Open snapshots, all connections. */
+#define SNAP_PERCONN	16		/* Open snapshots per connection. */
 #define SHUTDOWN_GRACE	3		/* Seconds given to slow readers. */
 
 /*
@@ -86,6 +88,15 @@ struct conn {
 	struct buf wout;		/* Packets not yet written. */
 	size_t wclen;			/* Partial packet read. */
 	uint8_t wcarry[PROTO_PKT_LEN];
+
+	size_t nsnaps;			/* Its entries in D->snaps. */
+};
+
+/* An open snapshot (SNAPSHOT_OPEN), owned by one connection. */
+struct snapent {
+	struct conn *c;
+	uint64_t id;
+	struct btree_snap *s;
 };
 
 /* A connection accepted on an encrypted listener, in its handshake. */
@@ -134,6 +145,11 @@ struct dispatch {
 	uint8_t *rbuf;
 	uint8_t *wbuf;			/* Encrypted input. */
 	struct kvproto_range *range;
+
+	/* Open snapshots: snaps[0..nsnaps), in no order. */
+	struct snapent snaps[SNAP_MAX];
+	size_t nsnaps;
+	uint64_t nextsnap;		/* ID of the next one. */
 
 	/* Shutdown. */
 	int shutting;
@@ -368,8 +384,10 @@ range_cb(void *cookie, const uint8_t *key, size_t klen, const uint8_t *val,
 	return (-1);
 }
 
+/* RANGE, or SNAPSHOT_RANGE over ${snap} if not NULL. */
 static int
-do_range(struct conn *c, uint64_t id, const struct kvproto_req *req)
+do_range(struct conn *c, uint64_t id, const struct kvproto_req *req,
+    struct btree_snap *snap)
 {
 	struct dispatch *D = c->D;
 	struct rangectx rc;
@@ -386,8 +404,11 @@ do_range(struct conn *c, uint64_t id, const struct kvproto_req *req)
 	rc.r = D->range;
 	rc.full = 0;
 	rc.nextlen = 0;
-	if (btree_range(D->bt, req->key, req->keylen, req->end, req->endlen,
-	    maxbytes, range_cb, &rc, next, &nextlen)) {
+	if ((snap == NULL ? btree_range(D->bt, req->key, req->keylen,
+	    req->end, req->endlen, maxbytes, range_cb, &rc, next, &nextlen) :
+	    btree_snapshot_range(D->bt, snap, req->key, req->keylen,
+	    req->end, req->endlen, maxbytes, range_cb, &rc, next,
+	    &nextlen))) {
 		if (!rc.full)
 			return (-1);
 		memcpy(next, rc.next, rc.nextlen);
@@ -399,6 +420,105 @@ do_range(struct conn *c, uint64_t id, const struct kvproto_req *req)
 		return (-1);
 	c->out.len += packet_encode(p, id, rec, reclen);
 	return (0);
+}
+
+/* The entry of the snapshot ${snapid} of ${c}, or NULL. */
+static struct snapent *
+snap_find(struct conn *c, uint64_t snapid)
+{
+	struct dispatch *D = c->D;
+	size_t i;
+
+	for (i = 0; i < D->nsnaps; i++)
+		if (D->snaps[i].id == snapid && D->snaps[i].c == c)
+			return (&D->snaps[i]);
+	return (NULL);
+}
+
+/* Release the snapshot entry ${e}. */
+static void
+snap_release(struct dispatch *D, struct snapent *e)
+{
+
+	btree_snapshot_close(D->bt, e->s);
+	e->c->nsnaps--;
+	*e = D->snaps[--D->nsnaps];
+}
+
+/* Release every snapshot of ${c}. */
+static void
+snap_release_conn(struct conn *c)
+{
+	struct dispatch *D = c->D;
+	size_t i;
+
+	for (i = 0; i < D->nsnaps && c->nsnaps > 0; ) {
+		if (D->snaps[i].c == c)
+			snap_release(D, &D->snaps[i]);
+		else
+			i++;
+	}
+}
+
+/*
+ * SNAPSHOT_OPEN, SNAPSHOT_RANGE, SNAPSHOT_CLOSE (kvlds/PROTOCOL.md).
+ * Return 0, or -1 if ${c} was closed.
+ */
+static int
+do_snapshot(struct conn *c, uint64_t id, const struct kvproto_req *req)
+{
+	struct dispatch *D = c->D;
+	struct snapent *e;
+	struct btree_snap *s;
+	uint8_t *p;
+	size_t len;
+
+	switch (req->type) {
+	case KVPROTO_SNAPSHOT_OPEN:
+		if ((p = buf_reserve(&c->out, 12 + PACKET_OVERHEAD)) == NULL)
+			goto nomem;
+		if (D->nsnaps == SNAP_MAX || c->nsnaps == SNAP_PERCONN) {
+			len = kvproto_resp_status(p + PACKET_HDRLEN, 1);
+		} else {
+			if ((s = btree_snapshot_open(D->bt, NULL)) == NULL)
+				goto nomem;
+			e = &D->snaps[D->nsnaps++];
+			e->c = c;
+			e->id = D->nextsnap++;
+			e->s = s;
+			c->nsnaps++;
+			len = kvproto_resp_snapopen(p + PACKET_HDRLEN, e->id);
+		}
+		c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
+		return (0);
+	case KVPROTO_SNAPSHOT_RANGE:
+		if ((e = snap_find(c, req->snapid)) != NULL) {
+			if (do_range(c, id, req, e->s)) {
+				conn_close(c, "store error on SNAPSHOT_RANGE");
+				return (-1);
+			}
+			return (0);
+		}
+		if ((p = buf_reserve(&c->out, 4 + PACKET_OVERHEAD)) == NULL)
+			goto nomem;
+		len = kvproto_resp_status(p + PACKET_HDRLEN, 1);
+		c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
+		return (0);
+	case KVPROTO_SNAPSHOT_CLOSE:
+		if ((e = snap_find(c, req->snapid)) != NULL)
+			snap_release(D, e);
+		if ((p = buf_reserve(&c->out, 4 + PACKET_OVERHEAD)) == NULL)
+			goto nomem;
+		len = kvproto_resp_status(p + PACKET_HDRLEN, 0);
+		c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
+		return (0);
+	}
+	conn_close(c, "unknown request type");
+	return (-1);
+
+nomem:
+	conn_close(c, "out of memory");
+	return (-1);
 }
 
 /*
@@ -449,11 +569,15 @@ handle(struct conn *c, uint64_t id, const uint8_t *rec, size_t reclen)
 		c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
 		return (0);
 	case KVPROTO_RANGE:
-		if (do_range(c, id, &req)) {
+		if (do_range(c, id, &req, NULL)) {
 			conn_close(c, "store error on RANGE");
 			return (-1);
 		}
 		return (0);
+	case KVPROTO_SNAPSHOT_OPEN:
+	case KVPROTO_SNAPSHOT_RANGE:
+	case KVPROTO_SNAPSHOT_CLOSE:
+		return (do_snapshot(c, id, &req));
 	case KVPROTO_SET:
 		r = btree_set(D->bt, req.key, req.keylen, req.value,
 		    req.valuelen);
@@ -973,6 +1097,7 @@ conn_close(struct conn *c, const char *why)
 	proto_session_free(c->sess);
 	c->sess = NULL;
 	c->dead = 1;
+	snap_release_conn(c);
 
 	/* Remove from D->conns by moving the last one into our slot. */
 	last = D->conns.v[--D->conns.n];
@@ -1353,6 +1478,7 @@ dispatch_init(struct event_base *base, struct btree *bt, const int *lfds,
 		warnp("malloc");
 		goto err;
 	}
+	D->nextsnap = 1;
 	if ((D->range = kvproto_range_init(RANGE_MAXBYTES)) == NULL)
 		goto err;
 	for (i = 0; i < nlfds; i++) {

@@ -30,6 +30,17 @@ get_u32(struct rd *r, uint32_t *x)
 	return (0);
 }
 
+static int
+get_u64(struct rd *r, uint64_t *x)
+{
+	uint32_t hi, lo;
+
+	if (get_u32(r, &hi) || get_u32(r, &lo))
+		return (-1);
+	*x = (uint64_t)hi << 32 | lo;
+	return (0);
+}
+
 /* A 1-byte length then that many bytes, at most max of them. */
 static int
 get_field(struct rd *r, size_t max, const uint8_t **f, size_t *flen)
@@ -57,6 +68,13 @@ put_u32(uint8_t *p, uint32_t x)
 	p[2] = (uint8_t)(x >> 8);
 	p[3] = (uint8_t)x;
 	return (p + 4);
+}
+
+static uint8_t *
+put_u64(uint8_t *p, uint64_t x)
+{
+
+	return (put_u32(put_u32(p, (uint32_t)(x >> 32)), (uint32_t)x));
 }
 
 /* Caller has checked n <= KVPROTO_MAXKV and the room. */
@@ -115,6 +133,19 @@ kvproto_req_parse(const uint8_t *rec, size_t len, size_t maxkey,
 		    get_field(&r, maxkey, &req->end, &req->endlen))
 			return (-1);
 		break;
+	case KVPROTO_SNAPSHOT_OPEN:
+		break;
+	case KVPROTO_SNAPSHOT_RANGE:
+		if (get_u64(&r, &req->snapid) ||
+		    get_u32(&r, &req->maxbytes) ||
+		    get_field(&r, maxkey, &req->key, &req->keylen) ||
+		    get_field(&r, maxkey, &req->end, &req->endlen))
+			return (-1);
+		break;
+	case KVPROTO_SNAPSHOT_CLOSE:
+		if (get_u64(&r, &req->snapid))
+			return (-1);
+		break;
 	default:
 		return (-1);
 	}
@@ -162,6 +193,14 @@ kvproto_req_encode(const struct kvproto_req *req, uint8_t *buf,
 	case KVPROTO_RANGE:
 		need += 4 + 2 + req->keylen + req->endlen;
 		break;
+	case KVPROTO_SNAPSHOT_OPEN:
+		break;
+	case KVPROTO_SNAPSHOT_RANGE:
+		need += 8 + 4 + 2 + req->keylen + req->endlen;
+		break;
+	case KVPROTO_SNAPSHOT_CLOSE:
+		need += 8;
+		break;
 	default:
 		warn0("kvproto_req_encode: unknown request type");
 		return (-1);
@@ -196,6 +235,15 @@ kvproto_req_encode(const struct kvproto_req *req, uint8_t *buf,
 		p = put_u32(p, req->maxbytes);
 		p = put_field(p, req->key, req->keylen);
 		p = put_field(p, req->end, req->endlen);
+		break;
+	case KVPROTO_SNAPSHOT_RANGE:
+		p = put_u64(p, req->snapid);
+		p = put_u32(p, req->maxbytes);
+		p = put_field(p, req->key, req->keylen);
+		p = put_field(p, req->end, req->endlen);
+		break;
+	case KVPROTO_SNAPSHOT_CLOSE:
+		p = put_u64(p, req->snapid);
 		break;
 	}
 	return ((ssize_t)(p - buf));
@@ -240,10 +288,14 @@ kvproto_resp_maxlen(const struct kvproto_req *req)
 	case KVPROTO_MODIFY:
 	case KVPROTO_DELETE:
 	case KVPROTO_CAD:
+	case KVPROTO_SNAPSHOT_CLOSE:
 		return (4);
+	case KVPROTO_SNAPSHOT_OPEN:
+		return (12);
 	case KVPROTO_GET:
 		return (KVPROTO_RESP_MAXLEN);
 	case KVPROTO_RANGE:
+	case KVPROTO_SNAPSHOT_RANGE:
 		pairs = req->maxbytes;
 		if (pairs < KVPROTO_PAIRLEN(KVPROTO_MAXKV, KVPROTO_MAXKV))
 			pairs = KVPROTO_PAIRLEN(KVPROTO_MAXKV, KVPROTO_MAXKV);
@@ -290,6 +342,18 @@ kvproto_resp_params(uint8_t *buf, uint32_t maxkey, uint32_t maxval)
 
 	put_u32(put_u32(buf, maxkey), maxval);
 	return (8);
+}
+
+/**
+ * kvproto_resp_snapopen(buf, snapid):
+ * Write a SNAPSHOT_OPEN response (status 0, ID).  Return 12.
+ */
+size_t
+kvproto_resp_snapopen(uint8_t *buf, uint64_t snapid)
+{
+
+	put_u64(put_u32(buf, 0), snapid);
+	return (12);
 }
 
 /*
@@ -479,7 +543,14 @@ kvproto_resp_parse(uint32_t type, const uint8_t *rec, size_t len,
 		break;
 	case KVPROTO_SET:
 	case KVPROTO_DELETE:
+	case KVPROTO_SNAPSHOT_CLOSE:
 		if (get_u32(&r, &resp->status) || resp->status != 0)
+			return (-1);
+		break;
+	case KVPROTO_SNAPSHOT_OPEN:
+		if (get_u32(&r, &resp->status) || resp->status > 1)
+			return (-1);
+		if (resp->status == 0 && get_u64(&r, &resp->snapid))
 			return (-1);
 		break;
 	case KVPROTO_CAS:
@@ -497,8 +568,14 @@ kvproto_resp_parse(uint32_t type, const uint8_t *rec, size_t len,
 			return (-1);
 		break;
 	case KVPROTO_RANGE:
-		if (get_u32(&r, &resp->status) || resp->status != 0 ||
-		    get_u32(&r, &resp->count) ||
+	case KVPROTO_SNAPSHOT_RANGE:
+		if (get_u32(&r, &resp->status) || resp->status > 1 ||
+		    (type == KVPROTO_RANGE && resp->status != 0))
+			return (-1);
+		/* SNAPSHOT_RANGE status 1: unknown snapshot, nothing else. */
+		if (resp->status == 1)
+			break;
+		if (get_u32(&r, &resp->count) ||
 		    get_field(&r, KVPROTO_MAXKV, &resp->next, &resp->nextlen))
 			return (-1);
 		resp->pairs = r.p;

@@ -23,6 +23,16 @@
  *	RANGE	0x00000131	maxbytes(4) start end	status 0, count(4),
  *							next, count x (key value)
  *
+ * and the snapshot extension (kvlds/PROTOCOL.md; never sent to a kivaloo
+ * server unless the caller asks):
+ *
+ *	SNAPSHOT_OPEN	0x00000200	-		status 0 snapid(8) /
+ *							status 1 (limit reached)
+ *	SNAPSHOT_RANGE	0x00000201	snapid(8) maxbytes(4) start end
+ *							as RANGE / status 1
+ *							(unknown snapshot)
+ *	SNAPSHOT_CLOSE	0x00000202	snapid(8)	status 0
+ *
  * Status codes are 4 bytes.  Parsers are exact: a record that is short,
  * has trailing bytes, an unknown type, an out-of-range status or a field
  * over the limits is malformed.  Parsed structures point into the record
@@ -41,6 +51,9 @@
 #define KVPROTO_CAD	0x00000121U
 #define KVPROTO_GET	0x00000130U
 #define KVPROTO_RANGE	0x00000131U
+#define KVPROTO_SNAPSHOT_OPEN	0x00000200U
+#define KVPROTO_SNAPSHOT_RANGE	0x00000201U
+#define KVPROTO_SNAPSHOT_CLOSE	0x00000202U
 
 /* Longest key or value the encoding can carry. */
 #define KVPROTO_MAXKV	255
@@ -66,6 +79,9 @@
  *	DELETE, GET	key
  *	CAD	key, oldval
  *	RANGE	maxbytes, key (the start key), end (empty = no end)
+ *	SNAPSHOT_OPEN	-
+ *	SNAPSHOT_RANGE	snapid, maxbytes, key, end (as RANGE)
+ *	SNAPSHOT_CLOSE	snapid
  * The others are zeroed by kvproto_req_parse() and ignored by
  * kvproto_req_encode().  A pointer may be NULL when its length is 0.
  */
@@ -80,6 +96,7 @@ struct kvproto_req {
 	size_t oldvallen;
 	const uint8_t *end;
 	size_t endlen;
+	uint64_t snapid;
 };
 
 /*
@@ -90,6 +107,9 @@ struct kvproto_req {
  *	GET	status; value, valuelen when status is 0
  *	RANGE	status (0), count, next, nextlen, pairs, pairslen (the
  *		count serialized pairs; walk them with kvproto_pairs_next())
+ *	SNAPSHOT_OPEN	status (0 or 1); snapid when status is 0
+ *	SNAPSHOT_RANGE	status (0 or 1); as RANGE when status is 0
+ *	SNAPSHOT_CLOSE	status (always 0)
  */
 struct kvproto_resp {
 	uint32_t type;
@@ -103,6 +123,7 @@ struct kvproto_resp {
 	size_t nextlen;
 	const uint8_t *pairs;
 	size_t pairslen;
+	uint64_t snapid;
 };
 
 /* An opaque RANGE response under construction (server side). */
@@ -133,7 +154,8 @@ ssize_t kvproto_req_encode(const struct kvproto_req *, uint8_t *, size_t);
 /**
  * kvproto_req_ismodifying(type):
  * Return non-zero if request ${type} modifies the store (SET, CAS, ADD,
- * MODIFY, DELETE, CAD), zero otherwise.
+ * MODIFY, DELETE, CAD), zero otherwise (the SNAPSHOT_* requests pin and
+ * read a committed tree: they modify nothing).
  */
 int kvproto_req_ismodifying(uint32_t);
 
@@ -142,7 +164,8 @@ int kvproto_req_ismodifying(uint32_t);
  * Return the length of the longest valid response record to the request
  * ${req}: the bound a client passes to packet_parse() for that response.
  * For RANGE this is KVPROTO_RANGE_HDRMAX plus the larger of maxbytes and
- * one largest pair (the server always returns at least one pair).
+ * one largest pair (the server always returns at least one pair), and so
+ * is SNAPSHOT_RANGE.
  * Returns 0 for an unknown type.
  */
 size_t kvproto_resp_maxlen(const struct kvproto_req *);
@@ -168,6 +191,14 @@ size_t kvproto_resp_get(uint8_t *, const uint8_t *, size_t);
  * Write the 8-byte PARAMS response record into ${buf}.  Return 8.
  */
 size_t kvproto_resp_params(uint8_t *, uint32_t, uint32_t);
+
+/**
+ * kvproto_resp_snapopen(buf, snapid):
+ * Write the 12-byte SNAPSHOT_OPEN response record (status 0, then the
+ * 8-byte ${snapid}) into ${buf}.  Return 12.  (Status 1, no snapshot
+ * available, is kvproto_resp_status(buf, 1).)
+ */
+size_t kvproto_resp_snapopen(uint8_t *, uint64_t);
 
 /**
  * kvproto_range_init(maxbytes):
