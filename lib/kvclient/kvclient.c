@@ -27,6 +27,7 @@ union anycb {
 	kvclient_status_cb *status;
 	kvclient_get_cb *get;
 	kvclient_range_cb *range;
+	kvclient_snapopen_cb *snapopen;
 	void (*params)(struct kvclient *, int, uint32_t, uint32_t);
 };
 
@@ -133,6 +134,21 @@ fire(struct kvclient *K, const struct slot *s, int status,
 			s->cb.range(s->cookie, status, &r);
 		} else
 			s->cb.range(s->cookie, status, NULL);
+		break;
+	case KVPROTO_SNAPSHOT_RANGE:
+		if (status == KVCLIENT_OK) {
+			r.count = resp->count;
+			r.next = resp->next;
+			r.nextlen = resp->nextlen;
+			r.pairs = resp->pairs;
+			r.pairslen = resp->pairslen;
+			s->cb.range(s->cookie, status, &r);
+		} else
+			s->cb.range(s->cookie, status, NULL);
+		break;
+	case KVPROTO_SNAPSHOT_OPEN:
+		s->cb.snapopen(s->cookie, status, status == KVCLIENT_OK ?
+		    resp->snapid : 0);
 		break;
 	default:
 		s->cb.status(s->cookie, status);
@@ -741,9 +757,65 @@ kvclient_range_pair(const uint8_t **pos, const uint8_t *end,
 	    1);
 }
 
+/**
+ * kvclient_snapshot_open(K, cb, cookie):
+ * Send SNAPSHOT_OPEN.
+ */
+int
+kvclient_snapshot_open(struct kvclient *K, kvclient_snapopen_cb *cb,
+    void *cookie)
+{
+	struct kvproto_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.type = KVPROTO_SNAPSHOT_OPEN;
+	return (send_req(K, &req, (union anycb){ .snapopen = cb }, cookie));
+}
+
+/**
+ * kvclient_snapshot_range(K, snapid, start, startlen, end, endlen,
+ *     maxbytes, cb, cookie):
+ * Send one SNAPSHOT_RANGE request.
+ */
+int
+kvclient_snapshot_range(struct kvclient *K, uint64_t snapid,
+    const uint8_t *start, size_t startlen, const uint8_t *end, size_t endlen,
+    uint32_t maxbytes, kvclient_range_cb *cb, void *cookie)
+{
+	struct kvproto_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.type = KVPROTO_SNAPSHOT_RANGE;
+	req.snapid = snapid;
+	req.maxbytes = maxbytes;
+	req.key = start;
+	req.keylen = startlen;
+	req.end = end;
+	req.endlen = endlen;
+	return (send_req(K, &req, (union anycb){ .range = cb }, cookie));
+}
+
+/**
+ * kvclient_snapshot_close(K, snapid, cb, cookie):
+ * Send SNAPSHOT_CLOSE.
+ */
+int
+kvclient_snapshot_close(struct kvclient *K, uint64_t snapid,
+    kvclient_status_cb *cb, void *cookie)
+{
+	struct kvproto_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.type = KVPROTO_SNAPSHOT_CLOSE;
+	req.snapid = snapid;
+	return (send_req(K, &req, (union anycb){ .status = cb }, cookie));
+}
+
 /* State of one kvclient_range_all() walk. */
 struct rangeall {
 	struct kvclient *K;
+	int snap;		/* Over the snapshot snapid. */
+	uint64_t snapid;
 	uint8_t start[KVPROTO_MAXKV];
 	size_t startlen;
 	uint8_t end[KVPROTO_MAXKV];
@@ -765,6 +837,21 @@ keycmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 	return ((alen > blen) - (alen < blen));
 }
 
+static void rangeall_cb(void *, int, const struct kvclient_range *);
+
+/* Send the next request of the walk ${ra}. */
+static int
+rangeall_send(struct rangeall *ra)
+{
+
+	if (ra->snap)
+		return (kvclient_snapshot_range(ra->K, ra->snapid, ra->start,
+		    ra->startlen, ra->end, ra->endlen, ra->maxbytes,
+		    rangeall_cb, ra));
+	return (kvclient_range(ra->K, ra->start, ra->startlen, ra->end,
+	    ra->endlen, ra->maxbytes, rangeall_cb, ra));
+}
+
 static void
 rangeall_cb(void *cookie, int status, const struct kvclient_range *r)
 {
@@ -773,6 +860,9 @@ rangeall_cb(void *cookie, int status, const struct kvclient_range *r)
 	size_t kl, vl;
 	int rc = KVCLIENT_FAIL;
 
+	if (status == KVCLIENT_NO)
+		warn0("the server knows no snapshot %llu",
+		    (unsigned long long)ra->snapid);
 	if (status != KVCLIENT_OK)
 		goto done;
 	pos = r->pairs;
@@ -795,8 +885,7 @@ rangeall_cb(void *cookie, int status, const struct kvclient_range *r)
 	}
 	memcpy(ra->start, r->next, r->nextlen);
 	ra->startlen = r->nextlen;
-	if (kvclient_range(ra->K, ra->start, ra->startlen, ra->end,
-	    ra->endlen, ra->maxbytes, rangeall_cb, ra))
+	if (rangeall_send(ra))
 		goto done;
 	return;
 
@@ -805,15 +894,12 @@ done:
 	free(ra);
 }
 
-/**
- * kvclient_range_all(K, start, startlen, end, endlen, maxbytes, paircb,
- *     donecb, cookie):
- * Walk every pair in [start, end) with consecutive RANGE requests.
- */
-int
-kvclient_range_all(struct kvclient *K, const uint8_t *start,
-    size_t startlen, const uint8_t *end, size_t endlen, uint32_t maxbytes,
-    kvclient_pair_cb *paircb, kvclient_status_cb *donecb, void *cookie)
+/* Start a walk, over the snapshot ${snapid} if ${snap}. */
+static int
+rangeall_start(struct kvclient *K, int snap, uint64_t snapid,
+    const uint8_t *start, size_t startlen, const uint8_t *end, size_t endlen,
+    uint32_t maxbytes, kvclient_pair_cb *paircb, kvclient_status_cb *donecb,
+    void *cookie)
 {
 	struct rangeall *ra;
 
@@ -826,6 +912,8 @@ kvclient_range_all(struct kvclient *K, const uint8_t *start,
 	if ((ra = malloc(sizeof(*ra))) == NULL)
 		return (-1);
 	ra->K = K;
+	ra->snap = snap;
+	ra->snapid = snapid;
 	if (startlen > 0)
 		memcpy(ra->start, start, startlen);
 	ra->startlen = startlen;
@@ -836,12 +924,42 @@ kvclient_range_all(struct kvclient *K, const uint8_t *start,
 	ra->paircb = paircb;
 	ra->donecb = donecb;
 	ra->cookie = cookie;
-	if (kvclient_range(K, ra->start, startlen, ra->end, endlen, maxbytes,
-	    rangeall_cb, ra)) {
+	if (rangeall_send(ra)) {
 		free(ra);
 		return (-1);
 	}
 	return (0);
+}
+
+/**
+ * kvclient_range_all(K, start, startlen, end, endlen, maxbytes, paircb,
+ *     donecb, cookie):
+ * Walk every pair in [start, end) with consecutive RANGE requests.
+ */
+int
+kvclient_range_all(struct kvclient *K, const uint8_t *start,
+    size_t startlen, const uint8_t *end, size_t endlen, uint32_t maxbytes,
+    kvclient_pair_cb *paircb, kvclient_status_cb *donecb, void *cookie)
+{
+
+	return (rangeall_start(K, 0, 0, start, startlen, end, endlen,
+	    maxbytes, paircb, donecb, cookie));
+}
+
+/**
+ * kvclient_snapshot_range_all(K, snapid, start, startlen, end, endlen,
+ *     maxbytes, paircb, donecb, cookie):
+ * Walk every pair in [start, end) of a snapshot.
+ */
+int
+kvclient_snapshot_range_all(struct kvclient *K, uint64_t snapid,
+    const uint8_t *start, size_t startlen, const uint8_t *end, size_t endlen,
+    uint32_t maxbytes, kvclient_pair_cb *paircb, kvclient_status_cb *donecb,
+    void *cookie)
+{
+
+	return (rangeall_start(K, 1, snapid, start, startlen, end, endlen,
+	    maxbytes, paircb, donecb, cookie));
 }
 
 /* ---------------------------------------------------------------- */
@@ -1027,6 +1145,64 @@ kvclient_range_all_b(struct kvclient *K, const uint8_t *start,
 	    brange_pair, brange_done, &b))
 		return (KVCLIENT_FAIL);
 	return (bwait(K, &b.w));
+}
+
+/**
+ * kvclient_snapshot_range_all_b(K, snapid, start, startlen, end, endlen,
+ *     maxbytes, paircb, cookie):
+ * Blocking kvclient_snapshot_range_all().
+ */
+int
+kvclient_snapshot_range_all_b(struct kvclient *K, uint64_t snapid,
+    const uint8_t *start, size_t startlen, const uint8_t *end, size_t endlen,
+    uint32_t maxbytes, kvclient_pair_cb *paircb, void *cookie)
+{
+	struct brange b = { { 0, KVCLIENT_FAIL, NULL, NULL }, paircb, cookie };
+
+	if (kvclient_snapshot_range_all(K, snapid, start, startlen, end,
+	    endlen, maxbytes, brange_pair, brange_done, &b))
+		return (KVCLIENT_FAIL);
+	return (bwait(K, &b.w));
+}
+
+struct bsnap {
+	struct bwait w;
+	uint64_t *snapid;
+};
+
+static void
+bsnap_cb(void *cookie, int status, uint64_t snapid)
+{
+	struct bsnap *b = cookie;
+
+	if (status == KVCLIENT_OK)
+		*b->snapid = snapid;
+	bstatus_cb(&b->w, status);
+}
+
+/**
+ * kvclient_snapshot_open_b(K, snapid):
+ * Blocking kvclient_snapshot_open().
+ */
+int
+kvclient_snapshot_open_b(struct kvclient *K, uint64_t *snapid)
+{
+	struct bsnap b = { { 0, KVCLIENT_FAIL, NULL, NULL }, snapid };
+
+	if (kvclient_snapshot_open(K, bsnap_cb, &b))
+		return (KVCLIENT_FAIL);
+	return (bwait(K, &b.w));
+}
+
+/**
+ * kvclient_snapshot_close_b(K, snapid):
+ * Blocking kvclient_snapshot_close().
+ */
+int
+kvclient_snapshot_close_b(struct kvclient *K, uint64_t snapid)
+{
+
+	BLOCKING(kvclient_snapshot_close(K, snapid, bstatus_cb, &w));
 }
 
 /**

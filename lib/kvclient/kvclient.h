@@ -297,6 +297,61 @@ int kvclient_range_all(struct kvclient *, const uint8_t *, size_t,
     kvclient_status_cb *, void *);
 
 /*
+ * Snapshot reads (the kvlds extension of kvlds/PROTOCOL.md; a kivaloo
+ * server does not know these requests and drops the connection, so send
+ * them only to a server known to be kvlds).  A snapshot pins the newest
+ * durable commit; reads through it see that commit's state however many
+ * writes follow.  It belongs to the connection that opened it and is
+ * released by kvclient_snapshot_close() or when the connection ends.
+ */
+
+/*
+ * Callback for SNAPSHOT_OPEN: ${status} is KVCLIENT_OK with ${snapid} the
+ * snapshot's ID, KVCLIENT_NO (the server has no snapshot to give: limit
+ * reached; snapid 0) or KVCLIENT_FAIL (snapid 0).
+ */
+typedef void kvclient_snapopen_cb(void *, int, uint64_t);
+
+/**
+ * kvclient_snapshot_open(K, cb, cookie):
+ * Send SNAPSHOT_OPEN; ${cb} is a kvclient_snapopen_cb.  Return 0, or -1
+ * as the request calls above.
+ */
+int kvclient_snapshot_open(struct kvclient *, kvclient_snapopen_cb *,
+    void *);
+
+/**
+ * kvclient_snapshot_range(K, snapid, start, startlen, end, endlen,
+ *     maxbytes, cb, cookie):
+ * As kvclient_range(), over the snapshot ${snapid}: ${cb} gets
+ * KVCLIENT_OK with the response, KVCLIENT_NO with NULL if the server
+ * knows no such snapshot on this connection (closed, or expired), or
+ * KVCLIENT_FAIL with NULL.
+ */
+int kvclient_snapshot_range(struct kvclient *, uint64_t, const uint8_t *,
+    size_t, const uint8_t *, size_t, uint32_t, kvclient_range_cb *, void *);
+
+/**
+ * kvclient_snapshot_range_all(K, snapid, start, startlen, end, endlen,
+ *     maxbytes, paircb, donecb, cookie):
+ * As kvclient_range_all(), over the snapshot ${snapid}: every pair of
+ * [start, end) in the pinned commit, in key order.  An unknown snapshot
+ * ends the walk with KVCLIENT_FAIL (and a warning).
+ */
+int kvclient_snapshot_range_all(struct kvclient *, uint64_t,
+    const uint8_t *, size_t, const uint8_t *, size_t, uint32_t,
+    kvclient_pair_cb *, kvclient_status_cb *, void *);
+
+/**
+ * kvclient_snapshot_close(K, snapid, cb, cookie):
+ * Send SNAPSHOT_CLOSE for ${snapid} (an unknown ID is not an error);
+ * ${cb} is a kvclient_status_cb, called with KVCLIENT_OK or
+ * KVCLIENT_FAIL.
+ */
+int kvclient_snapshot_close(struct kvclient *, uint64_t,
+    kvclient_status_cb *, void *);
+
+/*
  * Blocking wrappers.  Each sends its request and runs ${K}'s event_base
  * until the answer is in; it returns KVCLIENT_OK, KVCLIENT_NO or
  * KVCLIENT_FAIL (-1, also when the request could not be sent).  Other
@@ -363,6 +418,28 @@ int kvclient_get_b(struct kvclient *, const uint8_t *, size_t, uint8_t *,
  */
 int kvclient_range_all_b(struct kvclient *, const uint8_t *, size_t,
     const uint8_t *, size_t, uint32_t, kvclient_pair_cb *, void *);
+
+/**
+ * kvclient_snapshot_open_b(K, snapid):
+ * Blocking kvclient_snapshot_open(): on KVCLIENT_OK the ID is stored in
+ * *${snapid}.
+ */
+int kvclient_snapshot_open_b(struct kvclient *, uint64_t *);
+
+/**
+ * kvclient_snapshot_range_all_b(K, snapid, start, startlen, end, endlen,
+ *     maxbytes, paircb, cookie):
+ * Blocking kvclient_snapshot_range_all().
+ */
+int kvclient_snapshot_range_all_b(struct kvclient *, uint64_t,
+    const uint8_t *, size_t, const uint8_t *, size_t, uint32_t,
+    kvclient_pair_cb *, void *);
+
+/**
+ * kvclient_snapshot_close_b(K, snapid):
+ * Blocking kvclient_snapshot_close().
+ */
+int kvclient_snapshot_close_b(struct kvclient *, uint64_t);
 
 /**
  * kvclient_wait(K, npending):
