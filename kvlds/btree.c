@@ -122,6 +122,7 @@ struct btree {
 struct btree_snap {
 	struct bt_child root;	/* holds a reference on root.n */
 	uint64_t seq;		/* commit sequence number of root */
+	uint32_t lastseg;	/* segment of the end of that commit */
 	struct btree_snap *prev, *next;
 };
 
@@ -562,6 +563,7 @@ btree_snapshot_open(struct btree *bt, uint64_t *seq)
 	if (s->root.n != NULL)
 		node_ref(s->root.n);
 	s->seq = bt->seq;
+	s->lastseg = (uint32_t)(bt->durable >> 32);
 	s->prev = NULL;
 	s->next = bt->snaps;
 	if (bt->snaps != NULL)
@@ -1268,15 +1270,18 @@ stuck:
  * A segment scanned while commit at - 2 was the committed tree (see
  * clean_step) may hold pages of that tree or of any older one; the
  * commits from at - 1 on reference none of its pages.  Is one of those
- * older trees pinned by a snapshot?
+ * older trees pinned by a snapshot?  Segments are numbered in log order
+ * and a tree's pages all lie below the end of its commit, so segment
+ * ${seg} can hold pages of a pinned tree only if it is not after the
+ * segment that commit ended in.
  */
 static int
-snap_pins(struct btree *bt, uint64_t at)
+snap_pins(struct btree *bt, uint64_t at, uint32_t seg)
 {
 	struct btree_snap *s;
 
 	for (s = bt->snaps; s != NULL; s = s->next)
-		if (s->seq + 1 < at)
+		if (s->seq + 1 < at && seg <= s->lastseg)
 			return (1);
 	return (0);
 }
@@ -1292,7 +1297,7 @@ clean_finish(struct btree *bt)
 
 	for (i = j = 0; i < bt->ncwait; i++) {
 		if (bt->cwait[i].at > bt->seq || snap_pins(bt,
-		    bt->cwait[i].at)) {
+		    bt->cwait[i].at, bt->cwait[i].seg)) {
 			bt->cwait[j++] = bt->cwait[i];
 			continue;
 		}

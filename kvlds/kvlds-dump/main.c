@@ -25,11 +25,12 @@ usage(FILE *f)
 
 	fprintf(f,
 	    "usage: kvlds-dump -t ADDRESS [-K KEYFILE] [--passphrase M:ARG] "
-	    "[-q | -p] FILE | -\n"
+	    "[-q | -p] [--no-snapshot] FILE | -\n"
 	    "\n"
 	    "Write every pair of the kvlds store at ADDRESS to FILE (written\n"
 	    "to a temporary name, synced, then renamed) or to standard "
-	    "output.\n"
+	    "output,\n"
+	    "as the state of one commit (a snapshot read).\n"
 	    "\n"
 	    "  -t ADDRESS         Unix socket path, host:port or "
 	    "[v6]:port\n"
@@ -37,6 +38,9 @@ usage(FILE *f)
 	    "  -q, --quiet        no progress bar\n"
 	    "  -p, --progress     progress bar even if stderr is not a "
 	    "terminal\n"
+	    "  --no-snapshot      plain RANGE walk (for a kivaloo server; "
+	    "not\n"
+	    "                     consistent while writes go on)\n"
 	    "%s%s"
 	    "  -h, --help         print this help\n",
 	    conn_usage, keyfile_opts_usage);
@@ -113,6 +117,7 @@ main(int argc, char *argv[])
 		{ "passphrase", required_argument, NULL, 'P' },
 		{ "max-memory", required_argument, NULL, 'M' },
 		{ "max-time", required_argument, NULL, 'T' },
+		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -122,7 +127,7 @@ main(int argc, char *argv[])
 	struct kvclient *K;
 	char *tmp = NULL;
 	FILE *f;
-	int ch, bar;
+	int ch, bar, snap = 1;
 
 	log_init(argv[0]);
 	bar = isatty(2);
@@ -159,6 +164,9 @@ main(int argc, char *argv[])
 			if (conn_option(&co, "max-time", optarg) != 1)
 				exit(1);
 			break;
+		case 'S':
+			snap = 0;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -184,7 +192,7 @@ main(int argc, char *argv[])
 		goto err2;
 	}
 
-	if (dump_run(K, f, (tmp != NULL) ? tmp : path, P, bar))
+	if (dump_run(K, f, (tmp != NULL) ? tmp : path, P, bar, snap))
 		goto err3;
 	if (tmp != NULL) {
 		if (fsync(fileno(f))) {
