@@ -3,8 +3,9 @@
  * response accepted must be rebuilt byte for byte by the server-side
  * encoders (RANGE through the response builder), and its pairs walked.
  *
- * Input: one byte choosing the request type (RANGE for most values),
- * then the response record.
+ * Input: one byte choosing the request type (0..63 the eight others, 64,
+ * 65, 66 SNAPSHOT_OPEN, SNAPSHOT_RANGE, SNAPSHOT_CLOSE, RANGE for the
+ * rest), then the response record.
  */
 // SOURCES: lib/kvproto/kvproto.c lib/log/log.c
 
@@ -71,7 +72,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return (0);
-	type = data[0] < 64 ? types[data[0] % 8] : KVPROTO_RANGE;
+	if (data[0] < 64)
+		type = types[data[0] % 8];
+	else if (data[0] < 67)
+		type = KVPROTO_SNAPSHOT_OPEN + (uint32_t)(data[0] - 64);
+	else
+		type = KVPROTO_RANGE;
 	data++;
 	size--;
 
@@ -91,6 +97,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(resp.status == 0);
 		check_range(&resp, data, size);
 		return (0);
+	case KVPROTO_SNAPSHOT_RANGE:
+		CHECK(resp.status <= 1);
+		if (resp.status == 0) {
+			/* The bytes of a RANGE response. */
+			check_range(&resp, data, size);
+			return (0);
+		}
+		len = kvproto_resp_status(buf, 1);
+		break;
+	case KVPROTO_SNAPSHOT_OPEN:
+		CHECK(resp.status <= 1);
+		len = resp.status == 0 ? kvproto_resp_snapopen(buf,
+		    resp.snapid) : kvproto_resp_status(buf, 1);
+		break;
 	default:
 		CHECK(resp.status <= 1);
 		len = kvproto_resp_status(buf, resp.status);

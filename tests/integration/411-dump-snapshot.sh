@@ -114,7 +114,12 @@ r = a.req(struct.pack(">I", 0x200)); assert len(r) == 12 and r[:4] == b"\0\0\0\0
 sid = struct.unpack(">Q", r[4:])[0]
 r1 = rng(a, sid, b"k0000", b"k0100")
 assert r1[:4] == b"\0\0\0\0" and struct.unpack(">I", r1[4:8])[0] == 100, r1[:12]
-time.sleep(0.3)
+# Wait until the live store has moved on from what the snapshot shows.
+live = lambda: b.req(struct.pack(">II", 0x131, 1 << 20) + b"\x05k0000\x05k0100")
+end = time.time() + 20
+while live() == r1:
+    assert time.time() < end, "the writer made no progress"
+    time.sleep(0.01)
 assert rng(a, sid, b"k0000", b"k0100") == r1, "snapshot changed"
 assert rng(b, sid) == b"\0\0\0\1", "another connection's snapshot"
 assert rng(a, sid + 12345) == b"\0\0\0\1", "unknown id"

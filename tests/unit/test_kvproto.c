@@ -62,6 +62,16 @@ static const struct rvec rvecs[] = {
 	    "0000013101020304016101" "62" },
 	{ { .type = KVPROTO_RANGE, .maxbytes = 0, .key = NULL, .keylen = 0,
 	    .end = NULL, .endlen = 0 }, "00000131000000000000" },
+	/* The snapshot extension. */
+	{ { .type = KVPROTO_SNAPSHOT_OPEN }, "00000200" },
+	{ { .type = KVPROTO_SNAPSHOT_RANGE, .snapid = 0x0102030405060708ULL,
+	    .maxbytes = 0x10000, .key = S("a"), .keylen = 1, .end = S("b"),
+	    .endlen = 1 }, "00000201" "0102030405060708" "00010000" "0161"
+	    "0162" },
+	{ { .type = KVPROTO_SNAPSHOT_RANGE, .snapid = 0 },
+	    "00000201" "0000000000000000" "00000000" "00" "00" },
+	{ { .type = KVPROTO_SNAPSHOT_CLOSE, .snapid = 0xfedcba9876543210ULL },
+	    "00000202" "fedcba9876543210" },
 };
 #define NRVECS	(sizeof(rvecs) / sizeof(rvecs[0]))
 
@@ -70,6 +80,7 @@ reqeq(const struct kvproto_req *a, const struct kvproto_req *b)
 {
 
 	return (a->type == b->type && a->maxbytes == b->maxbytes &&
+	    a->snapid == b->snapid &&
 	    a->keylen == b->keylen && a->valuelen == b->valuelen &&
 	    a->oldvallen == b->oldvallen && a->endlen == b->endlen &&
 	    (a->keylen == 0 || memcmp(a->key, b->key, a->keylen) == 0) &&
@@ -112,7 +123,7 @@ test_req_malformed(void)
 	struct kvproto_req req;
 	size_t i, wlen, cut;
 	static const uint32_t badtypes[] = { 0, 1, 0x101, 0x114, 0x122,
-	    0x132, 0x200, 0x10000100, 0xffffffff };
+	    0x132, 0x1ff, 0x203, 0x300, 0x10000100, 0xffffffff };
 
 	for (i = 0; i < NRVECS; i++) {
 		wlen = unhex(rvecs[i].hex, rec);
@@ -332,8 +343,90 @@ test_resp_simple(void)
 	CU_ASSERT_EQUAL(kvproto_resp_maxlen(&req), 264 + 512);
 	req.maxbytes = 100000;
 	CU_ASSERT_EQUAL(kvproto_resp_maxlen(&req), 264 + 100000);
-	req.type = 0x201;
+	req.type = 0x203;
 	CU_ASSERT_EQUAL(kvproto_resp_maxlen(&req), 0);
+}
+
+/* The snapshot extension: responses, bounds, non-modifying. */
+static void
+test_snapshot(void)
+{
+	uint8_t buf[64], want[64];
+	struct kvproto_resp resp;
+	struct kvproto_req req;
+	size_t len, wlen;
+
+	CU_ASSERT(!kvproto_req_ismodifying(KVPROTO_SNAPSHOT_OPEN));
+	CU_ASSERT(!kvproto_req_ismodifying(KVPROTO_SNAPSHOT_RANGE));
+	CU_ASSERT(!kvproto_req_ismodifying(KVPROTO_SNAPSHOT_CLOSE));
+
+	/* OPEN: status 0 and the ID, or status 1 alone. */
+	len = kvproto_resp_snapopen(buf, 0x1122334455667788ULL);
+	CU_ASSERT_EQUAL(len, 12);
+	wlen = unhex("00000000" "1122334455667788", want);
+	CU_ASSERT(len == wlen && memcmp(buf, want, wlen) == 0);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_OPEN, buf, len,
+	    &resp), 0);
+	CU_ASSERT_EQUAL(resp.status, 0);
+	CU_ASSERT(resp.snapid == 0x1122334455667788ULL);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_OPEN, buf, 11,
+	    &resp), -1);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_OPEN, buf, 4,
+	    &resp), -1);
+	buf[12] = 0;
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_OPEN, buf, 13,
+	    &resp), -1);
+	len = kvproto_resp_status(buf, 1);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_OPEN, buf, len,
+	    &resp), 0);
+	CU_ASSERT_EQUAL(resp.status, 1);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_OPEN, buf, 12,
+	    &resp), -1);
+	kvproto_resp_status(buf, 2);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_OPEN, buf, 4,
+	    &resp), -1);
+
+	/* RANGE: as RANGE, or status 1 alone (which RANGE never is). */
+	wlen = unhex("00000000" "00000001" "0163" "0161" "0131", want);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_RANGE, want,
+	    wlen, &resp), 0);
+	CU_ASSERT(resp.status == 0 && resp.count == 1);
+	CU_ASSERT(fieldeq(resp.next, resp.nextlen, "c"));
+	CU_ASSERT_EQUAL(resp.pairslen, 4);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_RANGE, want,
+	    wlen - 1, &resp), -1);
+	len = kvproto_resp_status(buf, 1);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_RANGE, buf, len,
+	    &resp), 0);
+	CU_ASSERT(resp.status == 1 && resp.count == 0);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_RANGE, buf, len, &resp),
+	    -1);
+	buf[4] = 0;
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_RANGE, buf, 5,
+	    &resp), -1);
+
+	/* CLOSE: status 0 only. */
+	len = kvproto_resp_status(buf, 0);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_CLOSE, buf, len,
+	    &resp), 0);
+	kvproto_resp_status(buf, 1);
+	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_CLOSE, buf, 4,
+	    &resp), -1);
+
+	/* Bounds. */
+	memset(&req, 0, sizeof(req));
+	req.type = KVPROTO_SNAPSHOT_OPEN;
+	CU_ASSERT_EQUAL(kvproto_resp_maxlen(&req), 12);
+	req.type = KVPROTO_SNAPSHOT_CLOSE;
+	CU_ASSERT_EQUAL(kvproto_resp_maxlen(&req), 4);
+	req.type = KVPROTO_SNAPSHOT_RANGE;
+	req.maxbytes = 0;
+	CU_ASSERT_EQUAL(kvproto_resp_maxlen(&req), 264 + 512);
+	req.maxbytes = 100000;
+	CU_ASSERT_EQUAL(kvproto_resp_maxlen(&req), 264 + 100000);
+
+	/* The longest SNAPSHOT_RANGE request is within the request bound. */
+	CU_ASSERT(4 + 8 + 4 + 2 * 256 <= KVPROTO_REQ_MAXLEN);
 }
 
 static void
@@ -459,4 +552,5 @@ UNIT_MAIN("kvproto",
     { "modifying requests", test_modifying },
     { "status, GET and PARAMS responses", test_resp_simple },
     { "RANGE response builder", test_range_builder },
-    { "malformed RANGE responses", test_range_malformed })
+    { "malformed RANGE responses", test_range_malformed },
+    { "snapshot extension", test_snapshot })
