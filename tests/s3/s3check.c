@@ -13,6 +13,8 @@
  *            (503s and stalls): both must succeed after retries
  *   corrupt  PUT then whole GET through a proxy that flips a byte of the
  *            body: the GET must fail, never return data
+ *   bench    timings: 200 PUTs and 200 ranged GETs of 4 KiB one at a
+ *            time, the same 8 at a time, and 20 PUTs/GETs of 1 MiB
  * Without -c the credentials come from AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY.  Prints "ok: ..." per check and a "stats" line;
  * exits 0 only if every check passed.
@@ -340,6 +342,63 @@ corrupt(struct s3 *s3, const char *pfx)
 	got = NULL;
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+/* Time n requests of one kind, ${depth} in flight at a time. */
+static void
+timed(struct s3 *s3, const char *pfx, const char *what, int put, size_t sz,
+    int n, int depth, uint8_t *buf)
+{
+	struct s3_op *ops[8];
+	char key[256];
+	double t0, dt;
+	int i, j, k, ok = 1;
+
+	t0 = now_s();
+	for (i = 0; i < n; i += depth) {
+		k = (n - i < depth) ? n - i : depth;
+		for (j = 0; j < k; j++) {
+			snprintf(key, sizeof(key), "%sbench/%zu/%04d", pfx, sz,
+			    i + j);
+			ops[j] = put ? s3_put_start(s3, key, buf, sz, NULL) :
+			    s3_get_start(s3, key, 0, sz, buf + (size_t)j * sz);
+			if (ops[j] == NULL)
+				ok = 0;
+		}
+		if (s3_wait_all(s3))
+			ok = 0;
+		for (j = 0; j < k; j++)
+			s3_op_free(ops[j]);
+	}
+	dt = now_s() - t0;
+	printf("%s: %d x %zu bytes, %d in flight: %.1f ms each, %.0f/s, "
+	    "%.1f MB/s\n", what, n, sz, depth, dt * 1000 / n, n / dt,
+	    (double)n * (double)sz / dt / 1e6);
+	CHECK(what, ok);
+}
+
+static void
+bench(struct s3 *s3, const char *pfx)
+{
+	static uint8_t buf[8 << 20];
+
+	fill(buf, sizeof(buf), 3);
+	CHECK("create bucket", s3_bucket_create(s3) == 0);
+	timed(s3, pfx, "PUT 4 KiB", 1, 4096, 200, 1, buf);
+	timed(s3, pfx, "GET 4 KiB", 0, 4096, 200, 1, buf);
+	timed(s3, pfx, "PUT 4 KiB", 1, 4096, 200, 8, buf);
+	timed(s3, pfx, "GET 4 KiB", 0, 4096, 200, 8, buf);
+	timed(s3, pfx, "PUT 1 MiB", 1, 1 << 20, 20, 1, buf);
+	timed(s3, pfx, "GET 1 MiB", 0, 1 << 20, 20, 1, buf);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -397,6 +456,8 @@ main(int argc, char *argv[])
 		retry(s3, pfx);
 	else if (strcmp(argv[optind], "corrupt") == 0)
 		corrupt(s3, pfx);
+	else if (strcmp(argv[optind], "bench") == 0)
+		bench(s3, pfx);
 	else
 		goto usage;
 	print_stats(s3);
@@ -406,6 +467,6 @@ main(int argc, char *argv[])
 
 usage:
 	fprintf(stderr, "usage: s3check -e ENDPOINT -b BUCKET [-c CREDFILE] "
-	    "[-p PREFIX] [-t MS] [-r N] [-v] basic|retry|corrupt\n");
+	    "[-p PREFIX] [-t MS] [-r N] [-v] basic|retry|corrupt|bench\n");
 	exit(2);
 }

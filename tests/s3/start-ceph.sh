@@ -63,6 +63,8 @@ started() { echo "$1 $!" >>"$D/pids"; }
 FSID=$(cat /proc/sys/kernel/random/uuid)
 # Without cephx (auth ... = none) the monitor must still be told to talk
 # crc to clients, or radosgw never gets past its first auth request.
+# tcp_nodelay: without it a small GET waits ~40 ms (radosgw's Nagle
+# against the client's delayed ACK): 46 ms per 4 KiB GET, 1.4 ms with it.
 cat >"$C" <<EOF2
 [global]
 fsid = $FSID
@@ -93,7 +95,7 @@ bluestore block create = true
 bluestore block size = 10737418240
 osd memory target = 1073741824
 [client.rgw.t]
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw data = $D/rgw
 EOF2
 
