@@ -6,7 +6,8 @@
 # connections, a lease object's conditional create and renewal; then
 # through tests/s3/faultproxy.py: 503s and a stalled request are ridden
 # out by retries, endless 503s are an error after the retries, and a
-# corrupted body is an error, never data; wrong credentials are refused.
+# corrupted body is an error, never data; wrong credentials are refused;
+# credentials come from a file or the environment.
 #
 # Installs the Ceph packages (sh tests/deps.sh s3) when they are missing;
 # skips if that is impossible (not root, no network).
@@ -91,6 +92,22 @@ if "$S3CHECK" -b "$B" -c "$T/badcred" -e "$EP" -p bad/ retry \
 fi
 grep -q 'HTTP 403' "$T/bad.log" || fail "no 403 reported: $(cat "$T/bad.log")"
 log "ok: a wrong secret is refused"
+
+# Credentials from the environment; a malformed credentials file.
+ak=$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$CRED")
+sk=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' "$CRED")
+check "credentials from the environment" logged "$T/env.log" \
+    env AWS_ACCESS_KEY_ID="$ak" AWS_SECRET_ACCESS_KEY="$sk" \
+    "$S3CHECK" -b "$B" -e "$EP" -p env/ ping
+printf 'AWS_ACCESS_KEY_ID = %s\nAWS_SECRET_ACCESS_KEY=%s\n' "$ak" "$sk" \
+    >"$T/malformed"
+if "$S3CHECK" -b "$B" -c "$T/malformed" -e "$EP" ping >"$T/mal.log" 2>&1
+then
+	fail "a malformed credentials file was accepted"
+fi
+grep -q 'malformed:1: not AWS_ACCESS_KEY_ID=' "$T/mal.log" ||
+    fail "malformed credentials not reported: $(cat "$T/mal.log")"
+log "ok: a malformed credentials file is refused"
 
 # Stop in order, by pid; nothing of the cluster may be left running.
 pids=$(awk '{ print $2 }' "$CEPH/pids")

@@ -13,6 +13,7 @@
  *            (503s and stalls): both must succeed after retries
  *   corrupt  PUT then whole GET through a proxy that flips a byte of the
  *            body: the GET must fail, never return data
+ *   ping     one PUT and GET of a small object
  *   bench    timings: 200 PUTs and 200 ranged GETs of 4 KiB one at a
  *            time, the same 8 at a time, and 20 PUTs/GETs of 1 MiB
  * Without -c the credentials come from AWS_ACCESS_KEY_ID and
@@ -324,6 +325,22 @@ retry(struct s3 *s3, const char *pfx)
 	CHECK("some attempts were retried", st.retries > 0);
 }
 
+/* The smallest round trip. */
+static void
+ping(struct s3 *s3, const char *pfx)
+{
+	uint8_t *got = NULL;
+	char key[256];
+	size_t len = 0;
+
+	snprintf(key, sizeof(key), "%sping", pfx);
+	CHECK("PUT", s3_put(s3, key, (const uint8_t *)"pong", 4, NULL) ==
+	    S3_OK);
+	CHECK("GET", s3_get_all(s3, key, &got, &len) == S3_OK && len == 4 &&
+	    memcmp(got, "pong", 4) == 0);
+	free(got);
+}
+
 /* Through the corrupting proxy: a whole GET must fail. */
 static void
 corrupt(struct s3 *s3, const char *pfx)
@@ -456,6 +473,8 @@ main(int argc, char *argv[])
 		retry(s3, pfx);
 	else if (strcmp(argv[optind], "corrupt") == 0)
 		corrupt(s3, pfx);
+	else if (strcmp(argv[optind], "ping") == 0)
+		ping(s3, pfx);
 	else if (strcmp(argv[optind], "bench") == 0)
 		bench(s3, pfx);
 	else
@@ -467,6 +486,6 @@ main(int argc, char *argv[])
 
 usage:
 	fprintf(stderr, "usage: s3check -e ENDPOINT -b BUCKET [-c CREDFILE] "
-	    "[-p PREFIX] [-t MS] [-r N] [-v] basic|retry|corrupt|bench\n");
+	    "[-p PREFIX] [-t MS] [-r N] [-v] basic|retry|corrupt|ping|bench\n");
 	exit(2);
 }
