@@ -434,6 +434,9 @@ read_cb(char *buf, size_t size, size_t n, void *cookie)
 
 	if (k > op->inlen - op->inpos)
 		k = op->inlen - op->inpos;
+	/* An empty body may have no buffer at all (bucket creation). */
+	if (k == 0)
+		return (0);
 	memcpy(buf, op->in + op->inpos, k);
 	op->inpos += k;
 	return (k);
