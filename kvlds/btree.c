@@ -77,6 +77,7 @@ struct btree {
 	size_t cachebytes;	/* 0 = unlimited */
 	uint64_t durable;	/* pages below this address are durable */
 	uint64_t evicted, sweeps;
+	size_t arenakeep;	/* freed arenas kept for reuse, bytes */
 
 	/*
 	 * Tree bytes: the total length of the pages reachable from the root
@@ -112,6 +113,9 @@ struct btree {
 	uint64_t cleanedsegs, cleanedpages, cleanscanned;
 	size_t lastdirty;
 };
+
+/* The cleaner reads segments this many bytes at a time. */
+#define CLEAN_CHUNK	(1024 * 1024)
 
 /* Cleaner states. */
 #define CL_IDLE		0	/* no victim */
@@ -288,6 +292,11 @@ evict(struct btree *bt)
 	if (bt->cachebytes == 0 || node_memory() <= bt->cachebytes)
 		return;
 	target = bt->cachebytes - bt->cachebytes / 10;
+	/*
+	 * Free the arenas kept for reuse first, and keep none of those the
+	 * sweep releases (they would count without the memory going down).
+	 */
+	node_arena_keep(0);
 	for (pass = 0; pass < 2 && node_memory() > target; pass++) {
 		bt->sweeps++;
 		if (bt->croot.n != NULL && bt->croot.n->level > 0)
@@ -297,6 +306,7 @@ evict(struct btree *bt)
 			sweep(bt, bt->proot.n, target);
 		snap_sweep(bt, target);
 	}
+	node_arena_keep(bt->arenakeep);
 }
 
 /**
@@ -323,6 +333,10 @@ btree_open(const struct btree_opts *opts)
 	bt->costratio = opts->costratio;
 	bt->cachebytes = opts->cachebytes;
 	bt->gen = 1;
+	/* Freed arenas kept for reuse: a sixteenth of the cache at most. */
+	bt->arenakeep = bt->cachebytes != 0 && bt->cachebytes < (128 << 20) ?
+	    bt->cachebytes / 16 : 8 << 20;
+	node_arena_keep(bt->arenakeep);
 	if ((bt->rbuf = malloc(bt->pagesize)) == NULL) {
 		warnp("malloc");
 		goto err1;
@@ -382,6 +396,8 @@ btree_close(struct btree *bt)
 	free(bt->cbuf);
 	free(bt->cwait);
 	free(bt);
+	node_arena_keep(0);
+	node_arena_keep(8 << 20);
 }
 
 static int range_in(struct btree *, struct bt_child *, const uint8_t *,
@@ -1118,12 +1134,22 @@ clean_page(struct btree *bt, const uint8_t *rec, size_t len, uint64_t addr)
 		return (rc == 1 ? 0 : -1);
 	if ((nd = bt->proot.n) == NULL || nd->level < level)
 		return (0);
-	while (nd->level > level) {
-		if ((nd = child(bt, nd, node_childidx(nd, key, kl))) == NULL)
-			return (-1);
+	/*
+	 * Live if the slot that would hold it names its address (a dirty
+	 * slot has address 0): found from its parent, without loading it.
+	 */
+	if (nd->level == level) {
+		if (bt->proot.addr != addr)
+			return (0);
+	} else {
+		while (nd->level > level + 1) {
+			if ((nd = child(bt, nd, node_childidx(nd, key, kl))) ==
+			    NULL)
+				return (-1);
+		}
+		if (nd->kids[node_childidx(nd, key, kl)].addr != addr)
+			return (0);
 	}
-	if (nd->addr != addr)
-		return (0);
 
 	/* Live: copy the path down to it. */
 	bt->cmoved += len;
@@ -1203,6 +1229,9 @@ clean_step(struct btree *bt)
 		chunk = bt->csize - bt->coff;
 		if (chunk > budget)
 			chunk = budget;
+		/* A bounded buffer, reused: no large allocation per commit. */
+		if (chunk > CLEAN_CHUNK)
+			chunk = CLEAN_CHUNK;
 		if (chunk + bt->pagesize > bt->cbufcap) {
 			if ((nb = realloc(bt->cbuf, chunk + bt->pagesize)) ==
 			    NULL)

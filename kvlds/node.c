@@ -14,6 +14,86 @@
 static size_t nodes_allocated;
 static size_t nodes_memory;
 
+/*
+ * Arena blocks.  Their sizes are rounded up to ARENA_GRAIN, and freed
+ * blocks of up to ARENA_NCLASS grains wait on per-size free lists (up to
+ * arena_keep bytes in all, counted in node_memory) for the next arena of
+ * that size: under random updates thousands of leaf clones of nearly the
+ * same size come and go each commit, and glibc's bins for chunks of that
+ * size (split, coalesce) cost a quarter of the loop thread's CPU.
+ */
+#define ARENA_GRAIN	256
+#define ARENA_NCLASS	64
+static void *arena_free[ARENA_NCLASS + 1];	/* linked through word 0 */
+static size_t arena_freebytes;
+static size_t arena_keep = 8 * 1024 * 1024;
+
+/**
+ * node_arena_alloc(cap):
+ * Allocate an arena of at least *cap bytes; set *cap to its size.
+ */
+uint8_t *
+node_arena_alloc(size_t *cap)
+{
+	size_t c = (*cap + ARENA_GRAIN - 1) / ARENA_GRAIN;
+	void *p;
+
+	if (c == 0)
+		c = 1;
+	if (c <= ARENA_NCLASS && (p = arena_free[c]) != NULL) {
+		memcpy(&arena_free[c], p, sizeof(void *));
+		arena_freebytes -= c * ARENA_GRAIN;
+		*cap = c * ARENA_GRAIN;
+		return (p);
+	}
+	if ((p = malloc(c * ARENA_GRAIN)) == NULL)
+		return (NULL);
+	*cap = c * ARENA_GRAIN;
+	return (p);
+}
+
+/**
+ * node_arena_release(p, cap):
+ * Free an arena of ${cap} bytes, or keep it for reuse.
+ */
+void
+node_arena_release(uint8_t *p, size_t cap)
+{
+	size_t c = cap / ARENA_GRAIN;
+
+	if (p == NULL)
+		return;
+	if (cap % ARENA_GRAIN == 0 && c >= 1 && c <= ARENA_NCLASS &&
+	    arena_freebytes + cap <= arena_keep) {
+		memcpy(p, &arena_free[c], sizeof(void *));
+		arena_free[c] = p;
+		arena_freebytes += cap;
+		return;
+	}
+	free(p);
+}
+
+/**
+ * node_arena_keep(bytes):
+ * Keep at most ${bytes} of freed arenas for reuse; free the excess.
+ */
+void
+node_arena_keep(size_t bytes)
+{
+	size_t c;
+	void *p;
+
+	arena_keep = bytes;
+	for (c = 1; c <= ARENA_NCLASS && arena_freebytes > arena_keep; c++) {
+		while (arena_freebytes > arena_keep &&
+		    (p = arena_free[c]) != NULL) {
+			memcpy(&arena_free[c], p, sizeof(void *));
+			arena_freebytes -= c * ARENA_GRAIN;
+			free(p);
+		}
+	}
+}
+
 /**
  * node_count():
  * Number of nodes currently allocated.
@@ -33,7 +113,7 @@ size_t
 node_memory(void)
 {
 
-	return (nodes_memory);
+	return (nodes_memory + arena_freebytes);
 }
 
 /**
@@ -118,11 +198,11 @@ arena_reserve(struct node *nd, size_t need)
 		if (ncap < (size_t)nd->alen - nd->agarb + need + 64)
 			ncap = (size_t)nd->alen - nd->agarb + need + 64;
 	}
-	if (ncap > UINT32_MAX) {
+	if (ncap > UINT32_MAX - ARENA_GRAIN) {
 		warn0("node arena too large");
 		return (-1);
 	}
-	if ((na = malloc(ncap)) == NULL) {
+	if ((na = node_arena_alloc(&ncap)) == NULL) {
 		warnp("malloc");
 		return (-1);
 	}
@@ -132,7 +212,7 @@ arena_reserve(struct node *nd, size_t need)
 		nd->off[i] = pos;
 		pos += (uint32_t)l;
 	}
-	free(nd->arena);
+	node_arena_release(nd->arena, nd->acap);
 	nd->arena = na;
 	nd->alen = pos;
 	nd->acap = (uint32_t)ncap;
@@ -225,6 +305,7 @@ struct node *
 node_clone(const struct node *src, uint64_t gen)
 {
 	struct node *nd;
+	size_t cap;
 	uint32_t i;
 
 	if ((nd = node_new(src->level, gen)) == NULL)
@@ -232,9 +313,10 @@ node_clone(const struct node *src, uint64_t gen)
 	nd->offcap = src->n + 8;
 	if ((nd->off = malloc(nd->offcap * sizeof(uint32_t))) == NULL)
 		goto err1;
-	nd->acap = (uint32_t)(src->alen - src->agarb + 600);
-	if ((nd->arena = malloc(nd->acap)) == NULL)
+	cap = src->alen - src->agarb + 600;
+	if ((nd->arena = node_arena_alloc(&cap)) == NULL)
 		goto err1;
+	nd->acap = (uint32_t)cap;
 	nd->alen = (uint32_t)node_copy_entries(src, nd->arena, nd->off);
 	if (src->level > 0) {
 		nd->kidcap = src->n + 9;
@@ -271,21 +353,21 @@ node_compact(struct node *nd)
 	uint32_t *no;
 	struct bt_child *nk;
 	uint32_t i, pos, live = nd->alen - nd->agarb;
-	size_t l;
+	size_t l, cap = live;
 
 	/* A clone's modest slack (see node_clone) is not worth a copy. */
-	if (nd->acap > live + live / 4 + 64 &&
-	    (na = malloc(live ? live : 1)) != NULL) {
+	if (nd->acap > live + live / 4 + 64 + ARENA_GRAIN &&
+	    (na = node_arena_alloc(&cap)) != NULL) {
 		for (i = 0, pos = 0; i < nd->n; i++) {
 			l = entlen(nd, i);
 			memcpy(&na[pos], &nd->arena[nd->off[i]], l);
 			nd->off[i] = pos;
 			pos += (uint32_t)l;
 		}
-		free(nd->arena);
+		node_arena_release(nd->arena, nd->acap);
 		nd->arena = na;
 		nd->alen = pos;
-		nd->acap = live ? live : 1;
+		nd->acap = (uint32_t)cap;
 		nd->agarb = 0;
 	}
 	if (nd->offcap > nd->n + 4 && nd->n > 0 &&
@@ -333,7 +415,7 @@ node_unref(struct node *nd)
 	free(nd->hidx);
 	free(nd->kids);
 	free(nd->off);
-	free(nd->arena);
+	node_arena_release(nd->arena, nd->acap);
 	free(nd);
 	nodes_allocated--;
 }

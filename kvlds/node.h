@@ -100,6 +100,30 @@ node_hprefetch(const struct node *nd, uint32_t h)
 	__builtin_prefetch(&nd->hs[h & (NODE_HINL - 1)]);
 }
 
+/*
+ * node_arena_alloc(cap):
+ * Return an arena buffer of at least *cap bytes and set *cap to its
+ * actual size (rounded up; possibly a block freed earlier).  It must be
+ * given back with node_arena_release (node_unref does so for a node's
+ * arena, whose acap must be that size).  NULL on ENOMEM.
+ */
+uint8_t *node_arena_alloc(size_t *);
+
+/*
+ * node_arena_release(p, cap):
+ * Give back an arena buffer of ${cap} bytes (its size as set by
+ * node_arena_alloc, or any malloc'd block): kept for reuse if there is
+ * room (see node_arena_keep), else freed.  NULL is a no-op.
+ */
+void node_arena_release(uint8_t *, size_t);
+
+/*
+ * node_arena_keep(bytes):
+ * Keep at most ${bytes} of released arenas for reuse (8 MiB until set;
+ * counted in node_memory), freeing any excess now; 0 frees them all.
+ */
+void node_arena_keep(size_t);
+
 /* node_count(): number of nodes currently allocated (all trees). */
 size_t node_count(void);
 

@@ -116,7 +116,7 @@ page_decode(const uint8_t *buf, size_t buflen, uint64_t addr,
 {
 	struct node *nd;
 	const uint8_t *p, *end, *k, *pk = NULL;
-	size_t len, kl, vl, pkl = 0;
+	size_t len, kl, vl, pkl = 0, cap;
 	uint64_t a, kaddr;
 	uint32_t n, i = 0;
 	int type, level;
@@ -160,10 +160,11 @@ page_decode(const uint8_t *buf, size_t buflen, uint64_t addr,
 	}
 	nd->addr = addr;
 	nd->offcap = n + 1;
-	nd->acap = (uint32_t)len;
+	cap = len;
 	if ((nd->off = malloc(nd->offcap * sizeof(uint32_t))) == NULL ||
-	    (nd->arena = malloc(nd->acap)) == NULL)
+	    (nd->arena = node_arena_alloc(&cap)) == NULL)
 		goto nomem;
+	nd->acap = (uint32_t)cap;
 	if (level > 0) {
 		nd->kidcap = n + 1;
 		if ((nd->kids = calloc(nd->kidcap, sizeof(*nd->kids))) == NULL)
