@@ -186,4 +186,47 @@ log "writer made $(cat "$T/rounds") rounds"
 check "undumped store: identical RANGE listing" cmp "$T/list1" "$T/list2"
 check "kvlds logged no store error" \
     [ -z "$(grep -i 'error\|damaged' "$T/kvlds1.log")" ]
+# A server that drops the connection on the unknown type, as kivaloo
+# does: the dump fails naming the problem and leaves no file;
+# --no-snapshot dumps it, flag clear.  (The stand-in serves one
+# connection at a time, PARAMS, and a one-pair RANGE.)
+cat >"$T/fake.py" <<'EOF'
+import socket, struct, sys, kvclient as kv
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(4)
+def serve(c):
+    buf = b""
+    while True:
+        d = c.recv(4096)
+        if not d:
+            return
+        buf += d
+        while len(buf) >= 16:
+            i, l = struct.unpack(">QI", buf[:12])
+            if len(buf) < 20 + l:
+                break
+            rec = buf[16:16 + l]; buf = buf[20 + l:]
+            t = struct.unpack(">I", rec[:4])[0]
+            if t == 0x100:
+                c.sendall(kv.packet(i, struct.pack(">II", 255, 255)))
+            elif t == 0x131:
+                c.sendall(kv.packet(i, struct.pack(">II", 0, 1) + b"\0" +
+                    b"\1a\0010"))
+            else:
+                return
+while True:
+    c, _ = s.accept()
+    serve(c)
+    c.close()
+EOF
+start fake1 env PYTHONPATH="$TOP/tests" python3 "$T/fake.py" "$T/fake1.sock"
+wait_socket "$T/fake1.sock"
+"$DUMP" -t "$T/fake1.sock" "$T/k.kvdump" 2>"$T/kerr"
+check "kivaloo-like server: dump fails" [ $? = 1 ]
+check "kivaloo-like server: the message names the problem" \
+    grep -q "dropped the connection on SNAPSHOT_OPEN.*--no-snapshot" "$T/kerr"
+check "kivaloo-like server: no file left" [ -z "$(ls "$T" | grep k.kvdump)" ]
+"$DUMP" -t "$T/fake1.sock" --no-snapshot "$T/k.kvdump"
+check "kivaloo-like server: --no-snapshot dumps" [ $? = 0 ]
+read -r flags keys bad nrounds < <(python3 "$T/verify.py" "$T/k.kvdump")
+check "kivaloo-like server: one pair, flag clear" [ "$flags $keys" = "0 1" ]
 exit 0
