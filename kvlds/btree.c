@@ -19,6 +19,7 @@
  * against the parent) and cached in the slot.
  */
 
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,7 @@ struct btree {
 	uint64_t durable;	/* pages below this address are durable */
 	uint64_t evicted, sweeps;
 	size_t arenakeep;	/* freed arenas kept for reuse, bytes */
+	size_t sweepfloor;	/* node memory after the last sweep */
 
 	/*
 	 * Tree bytes: the total length of the pages reachable from the root
@@ -291,6 +293,14 @@ evict(struct btree *bt)
 
 	if (bt->cachebytes == 0 || node_memory() <= bt->cachebytes)
 		return;
+	/*
+	 * Dirty nodes cannot be dropped: if the last sweep could not get
+	 * below the budget, sweep again only once memory has grown by a
+	 * thirty-second of it (or a commit made pages droppable), rather
+	 * than walking the whole tree on every request.
+	 */
+	if (node_memory() <= bt->sweepfloor + bt->cachebytes / 32)
+		return;
 	target = bt->cachebytes - bt->cachebytes / 10;
 	/*
 	 * Free the arenas kept for reuse first, and keep none of those the
@@ -307,6 +317,7 @@ evict(struct btree *bt)
 		snap_sweep(bt, target);
 	}
 	node_arena_keep(bt->arenakeep);
+	bt->sweepfloor = node_memory();
 }
 
 /**
@@ -333,6 +344,13 @@ btree_open(const struct btree_opts *opts)
 	bt->costratio = opts->costratio;
 	bt->cachebytes = opts->cachebytes;
 	bt->gen = 1;
+	/*
+	 * Large buffers (a commit's batch, the cleaner's reads) from mmap
+	 * and back to the system when freed: glibc's default raises this
+	 * threshold as they are freed, and the heap then keeps tens of MiB
+	 * that the cache budget does not see.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	/* Freed arenas kept for reuse: a sixteenth of the cache at most. */
 	bt->arenakeep = bt->cachebytes != 0 && bt->cachebytes < (128 << 20) ?
 	    bt->cachebytes / 16 : 8 << 20;
@@ -1483,6 +1501,8 @@ btree_commit_end(struct btree *bt)
 	bt->seq++;
 	bt->inflight = 0;
 	bt->durable = bt->batchaddr + bt->batchlen;
+	/* The batch's pages and the old tree's can go: sweep again. */
+	bt->sweepfloor = 0;
 	/* Do not keep the memory of one huge batch (or cleaner scan). */
 	if (bt->batchcap > 2 * 1024 * 1024) {
 		free(bt->batch);
