@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crc32c/crc32c.h"
 #include "log/log.h"
@@ -80,6 +81,7 @@ struct btree {
 	uint64_t evicted, sweeps;
 	size_t arenakeep;	/* freed arenas kept for reuse, bytes */
 	size_t sweepfloor;	/* node memory after the last sweep */
+	struct timespec lasttrim;	/* last malloc_trim */
 
 	/*
 	 * Tree bytes: the total length of the pages reachable from the root
@@ -1491,6 +1493,7 @@ btree_commit_write(struct btree *bt)
 void
 btree_commit_end(struct btree *bt)
 {
+	struct timespec ts;
 
 	if (!bt->inflight)
 		return;
@@ -1503,6 +1506,21 @@ btree_commit_end(struct btree *bt)
 	bt->durable = bt->batchaddr + bt->batchlen;
 	/* The batch's pages and the old tree's can go: sweep again. */
 	bt->sweepfloor = 0;
+	/*
+	 * Under a cache budget, give the pages of freed nodes inside the
+	 * heap back to the system (glibc only trims its top), at most
+	 * four times a second: otherwise resident memory stays at the
+	 * heap's high-water mark, far above what the nodes hold.
+	 */
+	if (bt->cachebytes != 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec > bt->lasttrim.tv_sec + 1 ||
+		    (ts.tv_sec - bt->lasttrim.tv_sec) * 1000000000L +
+		    (ts.tv_nsec - bt->lasttrim.tv_nsec) >= 250000000L) {
+			(void)malloc_trim(0);
+			bt->lasttrim = ts;
+		}
+	}
 	/* Do not keep the memory of one huge batch (or cleaner scan). */
 	if (bt->batchcap > 2 * 1024 * 1024) {
 		free(bt->batch);
