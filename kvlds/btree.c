@@ -1509,23 +1509,19 @@ btree_commit_end(struct btree *bt)
 	/* The batch's pages and the old tree's can go: sweep again. */
 	bt->sweepfloor = 0;
 	/*
-	 * Under a cache budget, give the pages of freed nodes inside the
-	 * heap back to the system (glibc only trims its top), at most
-	 * four times a second, and with a budget of at least the default
-	 * only when the heap's free bytes pass a quarter of it: otherwise resident memory stays at the
-	 * heap's high-water mark, far above what the nodes hold.  (Trimming
-	 * always costs page faults when the memory is reused: random_mixed
-	 * at 2^20 pairs with the default cache lost a third.)
+	 * Under a budget below the default, give the pages of freed nodes
+	 * inside the heap back to the system (glibc only trims its top), at
+	 * most four times a second: otherwise resident memory stays at the
+	 * heap's high-water mark, far above what the nodes hold.  Trimming
+	 * costs page faults when the memory is reused, so not by default.
 	 */
-	if (bt->cachebytes != 0) {
+	if (bt->cachebytes != 0 && bt->cachebytes < (128 << 20)) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		if ((ts.tv_sec > bt->lasttrim.tv_sec + 1 ||
 		    (ts.tv_sec - bt->lasttrim.tv_sec) * 1000000000L +
 		    (ts.tv_nsec - bt->lasttrim.tv_nsec) >= 250000000L)) {
 			bt->lasttrim = ts;
-			if (bt->cachebytes < (128 << 20) ||
-			    mallinfo2().fordblks > bt->cachebytes / 4)
-				(void)malloc_trim(0);
+			(void)malloc_trim(0);
 		}
 	}
 	/* Do not keep the memory of one huge batch (or cleaner scan). */
