@@ -403,11 +403,16 @@ err0:
 void
 btree_close(struct btree *bt)
 {
+	struct btree_snap *snap, *snapnext;
 
 	if (bt == NULL)
 		return;
-	while (bt->snaps != NULL)
-		btree_snapshot_close(bt, bt->snaps);
+	for (snap = bt->snaps; snap != NULL; snap = snapnext) {
+		snapnext = snap->next;
+		node_unref(snap->root.n);
+		free(snap);
+	}
+	bt->snaps = NULL;
 	node_unref(bt->croot.n);
 	node_unref(bt->froot.n);
 	node_unref(bt->proot.n);

@@ -41,7 +41,7 @@ node_arena_alloc(size_t *cap)
 	if (c == 0)
 		c = 1;
 	if (c <= ARENA_NCLASS && (p = arena_free[c]) != NULL) {
-		memcpy(&arena_free[c], p, sizeof(void *));
+		memcpy(&arena_free[c], p, sizeof(arena_free[c]));
 		arena_freebytes -= c * ARENA_GRAIN;
 		*cap = c * ARENA_GRAIN;
 		return (p);
@@ -65,7 +65,7 @@ node_arena_release(uint8_t *p, size_t cap)
 		return;
 	if (cap % ARENA_GRAIN == 0 && c >= 1 && c <= ARENA_NCLASS &&
 	    arena_freebytes + cap <= arena_keep) {
-		memcpy(p, &arena_free[c], sizeof(void *));
+		memcpy(p, &arena_free[c], sizeof(arena_free[c]));
 		arena_free[c] = p;
 		arena_freebytes += cap;
 		return;
@@ -87,7 +87,7 @@ node_arena_keep(size_t bytes)
 	for (c = 1; c <= ARENA_NCLASS && arena_freebytes > arena_keep; c++) {
 		while (arena_freebytes > arena_keep &&
 		    (p = arena_free[c]) != NULL) {
-			memcpy(&arena_free[c], p, sizeof(void *));
+			memcpy(&arena_free[c], p, sizeof(arena_free[c]));
 			arena_freebytes -= c * ARENA_GRAIN;
 			free(p);
 		}

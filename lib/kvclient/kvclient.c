@@ -125,16 +125,6 @@ fire(struct kvclient *K, const struct slot *s, int status,
 			s->cb.get(s->cookie, status, NULL, 0);
 		break;
 	case KVPROTO_RANGE:
-		if (status == KVCLIENT_OK) {
-			r.count = resp->count;
-			r.next = resp->next;
-			r.nextlen = resp->nextlen;
-			r.pairs = resp->pairs;
-			r.pairslen = resp->pairslen;
-			s->cb.range(s->cookie, status, &r);
-		} else
-			s->cb.range(s->cookie, status, NULL);
-		break;
 	case KVPROTO_SNAPSHOT_RANGE:
 		if (status == KVCLIENT_OK) {
 			r.count = resp->count;
