@@ -75,9 +75,7 @@ usage(FILE *f)
 	    "per line\n"
 	    "\n"
 	    "options:\n"
-	    "  -t ADDRESS         Unix socket path, host:port or "
-	    "[v6]:port\n"
-	    "  -K KEYFILE         key of an encrypted endpoint\n"
+	    "%s"
 	    "  -x, --hex          keys and values in hex (input and "
 	    "output)\n"
 	    "  -e, --escape       keys and values with C escapes (\\xNN, "
@@ -88,7 +86,8 @@ usage(FILE *f)
 	    "  -h, --help         print this help\n"
 	    "exit status: 0 done, 1 condition not met or key absent, 2 "
 	    "error\n",
-	    WINDOW_DEFAULT, conn_usage, keyfile_opts_usage);
+	    conn_usage_target, WINDOW_DEFAULT, conn_usage,
+	    keyfile_opts_usage);
 }
 
 int
@@ -98,35 +97,29 @@ main(int argc, char *argv[])
 		{ "hex", no_argument, NULL, 'x' },
 		{ "escape", no_argument, NULL, 'e' },
 		{ "window", required_argument, NULL, 'w' },
-		{ "no-pfs", no_argument, NULL, 'N' },
-		{ "require-pfs", no_argument, NULL, 'R' },
-		{ "passphrase", required_argument, NULL, 'P' },
-		{ "max-memory", required_argument, NULL, 'M' },
-		{ "max-time", required_argument, NULL, 'T' },
+		CONN_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct conn_opts co = { .keypath = NULL };
-	const char *addr = NULL;
+	struct conn_opts co = { .addr = NULL };
 	enum enc_mode mode = ENC_TEXT;
 	struct cmd_word words[8];
 	struct evbuffer *out;
 	struct kvclient *K;
 	struct cmd cmd;
 	char err[256];
-	int ch, i, nwords, window = WINDOW_DEFAULT, isbatch;
+	int ch, e, i, nwords, window = WINDOW_DEFAULT, isbatch;
 	int rc = EXIT_ERR;
 
 	log_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "+t:K:xew:h", longopts,
+	while ((ch = getopt_long(argc, argv, "+" CONN_SHORTOPTS "xew:h", longopts,
 	    NULL)) != -1) {
+		if ((e = conn_getopt(&co, ch, optarg)) != 0) {
+			if (e < 0)
+				exit(EXIT_ERR);
+			continue;
+		}
 		switch (ch) {
-		case 't':
-			addr = optarg;
-			break;
-		case 'K':
-			co.keypath = optarg;
-			break;
 		case 'x':
 			mode = ENC_HEX;
 			break;
@@ -139,24 +132,6 @@ main(int argc, char *argv[])
 				exit(EXIT_ERR);
 			}
 			break;
-		case 'N':
-			co.nopfs = 1;
-			break;
-		case 'R':
-			co.requirepfs = 1;
-			break;
-		case 'P':
-			if (conn_option(&co, "passphrase", optarg) != 1)
-				exit(EXIT_ERR);
-			break;
-		case 'M':
-			if (conn_option(&co, "max-memory", optarg) != 1)
-				exit(EXIT_ERR);
-			break;
-		case 'T':
-			if (conn_option(&co, "max-time", optarg) != 1)
-				exit(EXIT_ERR);
-			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -167,7 +142,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (addr == NULL) {
+	if (co.addr == NULL) {
 		warn0("-t ADDRESS is required");
 		usage(stderr);
 		exit(EXIT_ERR);
@@ -204,7 +179,7 @@ main(int argc, char *argv[])
 	}
 
 	/* Connect, through the encrypted transport if given a key. */
-	if ((K = conn_open(addr, &co)) == NULL)
+	if ((K = conn_open(&co)) == NULL)
 		exit(EXIT_ERR);
 
 	if (isbatch) {

@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -10,38 +11,55 @@
 
 #include "conn.h"
 
+const char conn_usage_target[] =
+    "  -t ADDRESS         Unix socket path, host:port or [v6]:port\n"
+    "  -K KEYFILE         key of an encrypted endpoint\n";
+
 const char conn_usage[] =
     "  --no-pfs                 with -K: skip Diffie-Hellman (as spiped -f)\n"
     "  --require-pfs            with -K: refuse a server that skips it\n"
     "                           (as spiped -g)\n";
 
 /**
- * conn_option(co, name, arg):
- * Record the connection option ${name} (argument ${arg}) in ${co}: 1, 0
- * if not one of ours, -1 (printed) if ${arg} is invalid.
+ * conn_getopt(co, ch, arg):
+ * Record the option ${ch} (argument ${arg}) in ${co}: 1, 0 if not one of
+ * ours, -1 (printed) if ${arg} is invalid.
  */
 int
-conn_option(struct conn_opts *co, const char *name, const char *arg)
+conn_getopt(struct conn_opts *co, int ch, const char *arg)
 {
 
-	if (strcmp(name, "no-pfs") == 0) {
+	switch (ch) {
+	case 't':
+		co->addr = arg;
+		return (1);
+	case 'K':
+		co->keypath = arg;
+		return (1);
+	case CONN_OPT_NOPFS:
 		co->nopfs = 1;
 		return (1);
-	}
-	if (strcmp(name, "require-pfs") == 0) {
+	case CONN_OPT_REQUIREPFS:
 		co->requirepfs = 1;
 		return (1);
+	case CONN_OPT_PASSPHRASE:
+		return (keyfile_option(&co->kopts, "passphrase", arg));
+	case CONN_OPT_MAXMEMORY:
+		return (keyfile_option(&co->kopts, "max-memory", arg));
+	case CONN_OPT_MAXTIME:
+		return (keyfile_option(&co->kopts, "max-time", arg));
+	default:
+		return (0);
 	}
-	return (keyfile_option(&co->kopts, name, arg));
 }
 
 /**
- * conn_open(addr, co):
- * Connect to ${addr}, encrypted if ${co}->keypath is set.  Return the
+ * conn_open(co):
+ * Connect to ${co}->addr, encrypted if ${co}->keypath is set.  Return the
  * client, or NULL (printed).
  */
 struct kvclient *
-conn_open(const char *addr, const struct conn_opts *co)
+conn_open(const struct conn_opts *co)
 {
 	struct kvclient_opts copts;
 	struct kvclient *K;
@@ -63,7 +81,7 @@ conn_open(const char *addr, const struct conn_opts *co)
 		copts.nopfs = co->nopfs;
 		copts.requirepfs = co->requirepfs;
 	}
-	K = kvclient_open(NULL, addr, &copts);
+	K = kvclient_open(NULL, co->addr, &copts);
 	OPENSSL_cleanse(key, sizeof(key));
 	return (K);
 }

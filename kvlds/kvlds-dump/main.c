@@ -32,9 +32,7 @@ usage(FILE *f)
 	    "output,\n"
 	    "as the state of one commit (a snapshot read).\n"
 	    "\n"
-	    "  -t ADDRESS         Unix socket path, host:port or "
-	    "[v6]:port\n"
-	    "  -K KEYFILE         key of an encrypted endpoint\n"
+	    "%s"
 	    "  -q, --quiet        no progress bar\n"
 	    "  -p, --progress     progress bar even if stderr is not a "
 	    "terminal\n"
@@ -43,7 +41,7 @@ usage(FILE *f)
 	    "                     consistent while writes go on)\n"
 	    "%s%s"
 	    "  -h, --help         print this help\n",
-	    conn_usage, keyfile_opts_usage);
+	    conn_usage_target, conn_usage, keyfile_opts_usage);
 }
 
 /*
@@ -112,57 +110,34 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "progress", no_argument, NULL, 'p' },
-		{ "no-pfs", no_argument, NULL, 'N' },
-		{ "require-pfs", no_argument, NULL, 'R' },
-		{ "passphrase", required_argument, NULL, 'P' },
-		{ "max-memory", required_argument, NULL, 'M' },
-		{ "max-time", required_argument, NULL, 'T' },
+		CONN_LONGOPTS,
 		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct conn_opts co = { .keypath = NULL };
-	const char *addr = NULL, *path;
+	struct conn_opts co = { .addr = NULL };
+	const char *path;
 	struct progress *P;
 	struct kvclient *K;
 	char *tmp = NULL;
 	FILE *f;
-	int ch, bar, snap = 1;
+	int ch, e, bar, snap = 1;
 
 	log_init(argv[0]);
 	bar = isatty(2);
-	while ((ch = getopt_long(argc, argv, "t:K:qph", longopts,
+	while ((ch = getopt_long(argc, argv, CONN_SHORTOPTS "qph", longopts,
 	    NULL)) != -1) {
+		if ((e = conn_getopt(&co, ch, optarg)) != 0) {
+			if (e < 0)
+				exit(1);
+			continue;
+		}
 		switch (ch) {
-		case 't':
-			addr = optarg;
-			break;
-		case 'K':
-			co.keypath = optarg;
-			break;
 		case 'q':
 			bar = 0;
 			break;
 		case 'p':
 			bar = 1;
-			break;
-		case 'N':
-			co.nopfs = 1;
-			break;
-		case 'R':
-			co.requirepfs = 1;
-			break;
-		case 'P':
-			if (conn_option(&co, "passphrase", optarg) != 1)
-				exit(1);
-			break;
-		case 'M':
-			if (conn_option(&co, "max-memory", optarg) != 1)
-				exit(1);
-			break;
-		case 'T':
-			if (conn_option(&co, "max-time", optarg) != 1)
-				exit(1);
 			break;
 		case 'S':
 			snap = 0;
@@ -175,13 +150,13 @@ main(int argc, char *argv[])
 			exit(1);
 		}
 	}
-	if ((addr == NULL) || (argc - optind != 1)) {
+	if ((co.addr == NULL) || (argc - optind != 1)) {
 		usage(stderr);
 		exit(1);
 	}
 	path = argv[optind];
 
-	if ((K = conn_open(addr, &co)) == NULL)
+	if ((K = conn_open(&co)) == NULL)
 		exit(1);
 	if ((P = progress_new("dump", bar)) == NULL)
 		goto err1;

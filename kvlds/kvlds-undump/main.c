@@ -37,9 +37,7 @@ usage(FILE *f)
 	    "its pairs\n"
 	    "into the kvlds store at ADDRESS.\n"
 	    "\n"
-	    "  -t ADDRESS         Unix socket path, host:port or "
-	    "[v6]:port\n"
-	    "  -K KEYFILE         key of an encrypted endpoint\n"
+	    "%s"
 	    "  -f, --force        load even if the store is not empty\n"
 	    "  -w, --window N     SET requests in flight at most "
 	    "(default %d)\n"
@@ -48,7 +46,8 @@ usage(FILE *f)
 	    "terminal\n"
 	    "%s%s"
 	    "  -h, --help         print this help\n",
-	    WINDOW_DEFAULT, conn_usage, keyfile_opts_usage);
+	    conn_usage_target, WINDOW_DEFAULT, conn_usage,
+	    keyfile_opts_usage);
 }
 
 /* Copy standard input into an anonymous temporary file; return it. */
@@ -93,16 +92,12 @@ main(int argc, char *argv[])
 		{ "window", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "progress", no_argument, NULL, 'p' },
-		{ "no-pfs", no_argument, NULL, 'N' },
-		{ "require-pfs", no_argument, NULL, 'R' },
-		{ "passphrase", required_argument, NULL, 'P' },
-		{ "max-memory", required_argument, NULL, 'M' },
-		{ "max-time", required_argument, NULL, 'T' },
+		CONN_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct conn_opts co = { .keypath = NULL };
-	const char *addr = NULL, *path;
+	struct conn_opts co = { .addr = NULL };
+	const char *path;
 	struct load_stats st;
 	struct progress *P;
 	struct kvclient *K;
@@ -111,15 +106,14 @@ main(int argc, char *argv[])
 
 	log_init(argv[0]);
 	bar = isatty(2);
-	while ((ch = getopt_long(argc, argv, "t:K:fw:qph", longopts,
+	while ((ch = getopt_long(argc, argv, CONN_SHORTOPTS "fw:qph", longopts,
 	    NULL)) != -1) {
+		if ((e = conn_getopt(&co, ch, optarg)) != 0) {
+			if (e < 0)
+				exit(1);
+			continue;
+		}
 		switch (ch) {
-		case 't':
-			addr = optarg;
-			break;
-		case 'K':
-			co.keypath = optarg;
-			break;
 		case 'f':
 			force = 1;
 			break;
@@ -135,24 +129,6 @@ main(int argc, char *argv[])
 		case 'p':
 			bar = 1;
 			break;
-		case 'N':
-			co.nopfs = 1;
-			break;
-		case 'R':
-			co.requirepfs = 1;
-			break;
-		case 'P':
-			if (conn_option(&co, "passphrase", optarg) != 1)
-				exit(1);
-			break;
-		case 'M':
-			if (conn_option(&co, "max-memory", optarg) != 1)
-				exit(1);
-			break;
-		case 'T':
-			if (conn_option(&co, "max-time", optarg) != 1)
-				exit(1);
-			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -161,7 +137,7 @@ main(int argc, char *argv[])
 			exit(1);
 		}
 	}
-	if ((addr == NULL) || (argc - optind != 1)) {
+	if ((co.addr == NULL) || (argc - optind != 1)) {
 		usage(stderr);
 		exit(1);
 	}
@@ -185,7 +161,7 @@ main(int argc, char *argv[])
 		goto err0;
 	}
 
-	if ((K = conn_open(addr, &co)) == NULL)
+	if ((K = conn_open(&co)) == NULL)
 		goto err0;
 	if ((st.maxkey > kvclient_maxkey(K)) ||
 	    (st.maxval > kvclient_maxval(K))) {
