@@ -287,7 +287,11 @@ transport_readcb(void *cookie)
 		kvclient_destroy(K);
 }
 
-/* Queue the request ${req}; return 0 or -1 (errno set). */
+/*
+ * Check, encode and queue the request ${req}, whose response will go to
+ * ${cb} (the member its type calls for) with ${cookie}; the one path of
+ * every request.  Return 0 or -1 (errno set).
+ */
 static int
 send_req(struct kvclient *K, const struct kvproto_req *req, union anycb cb,
     void *cookie)
@@ -407,7 +411,6 @@ kvclient_open_fd(struct event_base *base, int fd,
 		transport_readcb, transport_failcb
 	};
 	struct timeval tv = { KVCLIENT_OPEN_TIMEOUT, 0 };
-	struct kvproto_req req;
 	struct kvclient *K;
 	struct event *tmo;
 
@@ -441,9 +444,8 @@ kvclient_open_fd(struct event_base *base, int fd,
 		goto err3;
 
 	/* Ask for the server's limits and wait for them. */
-	memset(&req, 0, sizeof(req));
-	req.type = KVPROTO_PARAMS;
-	if (send_req(K, &req, (union anycb){ .params = params_cb }, NULL)) {
+	if (send_req(K, &(struct kvproto_req){ .type = KVPROTO_PARAMS },
+	    (union anycb){ .params = params_cb }, NULL)) {
 		warnp("cannot send PARAMS");
 		goto err4;
 	}
@@ -596,24 +598,11 @@ kvclient_failed(const struct kvclient *K)
 	return (K->failed);
 }
 
-/* Common body of the key/value requests. */
-static int
-kvreq(struct kvclient *K, uint32_t type, const uint8_t *key, size_t keylen,
-    const uint8_t *oldval, size_t oldvallen, const uint8_t *value,
-    size_t valuelen, union anycb cb, void *cookie)
-{
-	struct kvproto_req req;
-
-	memset(&req, 0, sizeof(req));
-	req.type = type;
-	req.key = key;
-	req.keylen = keylen;
-	req.oldval = oldval;
-	req.oldvallen = oldvallen;
-	req.value = value;
-	req.valuelen = valuelen;
-	return (send_req(K, &req, cb, cookie));
-}
+/*
+ * The requests below each name their fields in one compound literal (the
+ * others are zero) and go through send_req(), which checks, encodes and
+ * queues them and records the callback for the response's type.
+ */
 
 /**
  * kvclient_set(K, key, keylen, value, valuelen, cb, cookie):
@@ -625,8 +614,9 @@ kvclient_set(struct kvclient *K, const uint8_t *key, size_t keylen,
     void *cookie)
 {
 
-	return (kvreq(K, KVPROTO_SET, key, keylen, NULL, 0, value, valuelen,
-	    (union anycb){ .status = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){ .type = KVPROTO_SET,
+	    .key = key, .keylen = keylen, .value = value,
+	    .valuelen = valuelen }, (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -640,8 +630,10 @@ kvclient_cas(struct kvclient *K, const uint8_t *key, size_t keylen,
     size_t valuelen, kvclient_status_cb *cb, void *cookie)
 {
 
-	return (kvreq(K, KVPROTO_CAS, key, keylen, oldval, oldvallen, value,
-	    valuelen, (union anycb){ .status = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){ .type = KVPROTO_CAS,
+	    .key = key, .keylen = keylen, .oldval = oldval,
+	    .oldvallen = oldvallen, .value = value, .valuelen = valuelen },
+	    (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -654,8 +646,9 @@ kvclient_add(struct kvclient *K, const uint8_t *key, size_t keylen,
     void *cookie)
 {
 
-	return (kvreq(K, KVPROTO_ADD, key, keylen, NULL, 0, value, valuelen,
-	    (union anycb){ .status = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){ .type = KVPROTO_ADD,
+	    .key = key, .keylen = keylen, .value = value,
+	    .valuelen = valuelen }, (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -668,8 +661,9 @@ kvclient_modify(struct kvclient *K, const uint8_t *key, size_t keylen,
     void *cookie)
 {
 
-	return (kvreq(K, KVPROTO_MODIFY, key, keylen, NULL, 0, value,
-	    valuelen, (union anycb){ .status = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){ .type = KVPROTO_MODIFY,
+	    .key = key, .keylen = keylen, .value = value,
+	    .valuelen = valuelen }, (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -681,8 +675,9 @@ kvclient_delete(struct kvclient *K, const uint8_t *key, size_t keylen,
     kvclient_status_cb *cb, void *cookie)
 {
 
-	return (kvreq(K, KVPROTO_DELETE, key, keylen, NULL, 0, NULL, 0,
-	    (union anycb){ .status = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){ .type = KVPROTO_DELETE,
+	    .key = key, .keylen = keylen }, (union anycb){ .status = cb },
+	    cookie));
 }
 
 /**
@@ -695,8 +690,9 @@ kvclient_cad(struct kvclient *K, const uint8_t *key, size_t keylen,
     void *cookie)
 {
 
-	return (kvreq(K, KVPROTO_CAD, key, keylen, oldval, oldvallen, NULL,
-	    0, (union anycb){ .status = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){ .type = KVPROTO_CAD,
+	    .key = key, .keylen = keylen, .oldval = oldval,
+	    .oldvallen = oldvallen }, (union anycb){ .status = cb }, cookie));
 }
 
 /**
@@ -708,8 +704,9 @@ kvclient_get(struct kvclient *K, const uint8_t *key, size_t keylen,
     kvclient_get_cb *cb, void *cookie)
 {
 
-	return (kvreq(K, KVPROTO_GET, key, keylen, NULL, 0, NULL, 0,
-	    (union anycb){ .get = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){ .type = KVPROTO_GET,
+	    .key = key, .keylen = keylen }, (union anycb){ .get = cb },
+	    cookie));
 }
 
 /**
@@ -721,16 +718,11 @@ kvclient_range(struct kvclient *K, const uint8_t *start, size_t startlen,
     const uint8_t *end, size_t endlen, uint32_t maxbytes,
     kvclient_range_cb *cb, void *cookie)
 {
-	struct kvproto_req req;
 
-	memset(&req, 0, sizeof(req));
-	req.type = KVPROTO_RANGE;
-	req.maxbytes = maxbytes;
-	req.key = start;
-	req.keylen = startlen;
-	req.end = end;
-	req.endlen = endlen;
-	return (send_req(K, &req, (union anycb){ .range = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){ .type = KVPROTO_RANGE,
+	    .maxbytes = maxbytes, .key = start, .keylen = startlen,
+	    .end = end, .endlen = endlen }, (union anycb){ .range = cb },
+	    cookie));
 }
 
 /**
@@ -755,11 +747,10 @@ int
 kvclient_snapshot_open(struct kvclient *K, kvclient_snapopen_cb *cb,
     void *cookie)
 {
-	struct kvproto_req req;
 
-	memset(&req, 0, sizeof(req));
-	req.type = KVPROTO_SNAPSHOT_OPEN;
-	return (send_req(K, &req, (union anycb){ .snapopen = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){
+	    .type = KVPROTO_SNAPSHOT_OPEN }, (union anycb){ .snapopen = cb },
+	    cookie));
 }
 
 /**
@@ -772,17 +763,12 @@ kvclient_snapshot_range(struct kvclient *K, uint64_t snapid,
     const uint8_t *start, size_t startlen, const uint8_t *end, size_t endlen,
     uint32_t maxbytes, kvclient_range_cb *cb, void *cookie)
 {
-	struct kvproto_req req;
 
-	memset(&req, 0, sizeof(req));
-	req.type = KVPROTO_SNAPSHOT_RANGE;
-	req.snapid = snapid;
-	req.maxbytes = maxbytes;
-	req.key = start;
-	req.keylen = startlen;
-	req.end = end;
-	req.endlen = endlen;
-	return (send_req(K, &req, (union anycb){ .range = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){
+	    .type = KVPROTO_SNAPSHOT_RANGE, .snapid = snapid,
+	    .maxbytes = maxbytes, .key = start, .keylen = startlen,
+	    .end = end, .endlen = endlen }, (union anycb){ .range = cb },
+	    cookie));
 }
 
 /**
@@ -793,12 +779,10 @@ int
 kvclient_snapshot_close(struct kvclient *K, uint64_t snapid,
     kvclient_status_cb *cb, void *cookie)
 {
-	struct kvproto_req req;
 
-	memset(&req, 0, sizeof(req));
-	req.type = KVPROTO_SNAPSHOT_CLOSE;
-	req.snapid = snapid;
-	return (send_req(K, &req, (union anycb){ .status = cb }, cookie));
+	return (send_req(K, &(struct kvproto_req){
+	    .type = KVPROTO_SNAPSHOT_CLOSE, .snapid = snapid },
+	    (union anycb){ .status = cb }, cookie));
 }
 
 /* State of one kvclient_range_all() walk. */
