@@ -1,0 +1,229 @@
+#!/bin/bash
+# encbench.sh [ROUNDS]: random_read over kvlds's transports, side by side.
+#
+# Starts one kvlds (Unix socket plus the native encrypted listener, -K),
+# loads 2^20 pairs, then starts two spiped -e -> spiped -d pairs in front
+# of the Unix socket: ours (spiped/spiped) and Debian's (/usr/bin/spiped,
+# skipped if absent).  Each round runs random_read over
+#
+#	unix	the Unix socket
+#	native	client -K -> kvlds's native encrypted listener
+#	ours	plain client -> our spiped -e -> our spiped -d -> Unix socket
+#	debian	the same through Debian's spiped 1.6
+#
+# one right after the other (so that whatever else shares the machine
+# weighs on all of them alike), and prints per round each figure (GETs/s,
+# the median of the recorded seconds) and GETs per CPU-second of every
+# process involved (client, kvlds, and the pair's two spipeds) over the
+# recorded seconds; then the per-round ratios native/unix, native/ours
+# and native/debian, and their medians.
+#
+# Environment: BIN_DIR (build root, default the source tree), KVLDS
+# (the kvlds binary), KVLDS_OPTS (extra kvlds options), ENC_LOG2N
+# (default 20), ENC_WARMUP (2), ENC_SECONDS (5), ENC_ROUNDS (3; the
+# argument wins), ENC_RUNS (the runs of a round, default
+# "unix native ours debian"; "clientkey" adds client -K -> our
+# spiped -d -> Unix socket).  Every process it starts is stopped by pid.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$(cd "${BIN_DIR:-$TOP}" && pwd)
+LOG2N=${ENC_LOG2N:-20}
+W=${ENC_WARMUP:-2}
+S=${ENC_SECONDS:-5}
+ROUNDS=${1:-${ENC_ROUNDS:-3}}
+RUNS=${ENC_RUNS:-unix native ours debian}
+N=$((1 << LOG2N))
+P=$BIN/perftests
+KVLDS=${KVLDS:-$BIN/kvlds/kvlds}
+OURS=$BIN/spiped/spiped
+DEB=/usr/bin/spiped
+HZ=$(getconf CLK_TCK)
+
+for t in "$P/mkpairs/mkpairs" "$P/bulk_insert/bulk_insert" \
+    "$P/random_read/random_read" "$KVLDS" "$OURS"; do
+	if [ ! -x "$t" ]; then
+		echo "encbench: $t is not built (run make)" >&2
+		exit 1
+	fi
+done
+if [ ! -x "$DEB" ]; then
+	echo "encbench: $DEB missing: no Debian pair" >&2
+	RUNS=${RUNS//debian/}
+fi
+
+D=$(mktemp -d /tmp/encbench.XXXXXX)
+PIDS=""
+cleanup() {
+	local p i
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+freeport() {
+	python3 -c "
+import socket
+s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
+}
+# wait_ready ADDR: wait (up to 30 s) for a Unix socket path or a
+# 127.0.0.1 port to accept.
+wait_ready() {
+	local i=0
+	until python3 -c "
+import socket,sys
+a=sys.argv[1]
+if a.startswith('/'):
+    s=socket.socket(socket.AF_UNIX); s.connect(a)
+else:
+    s=socket.socket(); s.connect(('127.0.0.1',int(a)))" "$1" 2>/dev/null
+	do
+		i=$((i + 1))
+		if [ $i -gt 3000 ]; then
+			echo "encbench: $1 not ready" >&2
+			exit 1
+		fi
+		sleep 0.01
+	done
+}
+# bg CMD...: start CMD in the background, remember its pid in LAST.
+bg() {
+	"$@" >>"$D/log" 2>&1 &
+	LAST=$!
+	PIDS="$PIDS $LAST"
+}
+# ticks PID...: CPU clock ticks (user + system) used so far by the pids.
+ticks() {
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+
+echo "encbench: 2^$LOG2N pairs, $ROUNDS rounds of: $RUNS" \
+    "($W s warm-up + $S s each)" >&2
+head -c 32 /dev/urandom >"$D/key"
+mkdir "$D/data"
+"$P/mkpairs/mkpairs" $N >"$D/pairs" || exit 1
+NATIVE=$(freeport)
+# shellcheck disable=SC2086
+bg "$KVLDS" -F -s "$D/kv.sock" -s "127.0.0.1:$NATIVE" -K "$D/key" \
+    -d "$D/data" ${KVLDS_OPTS:-}
+KVPID=$LAST
+wait_ready "$D/kv.sock"
+wait_ready "$NATIVE"
+"$P/bulk_insert/bulk_insert" "$D/kv.sock" <"$D/pairs" >/dev/null || exit 1
+rm -f "$D/pairs"
+
+# pair NAME TOOL: a TOOL -e (Unix socket $D/NAME.sock) -> TOOL -d (TCP)
+# -> kvlds's Unix socket; sets NAME_PIDS.
+pair() {
+	local name=$1 tool=$2 dport dp
+	dport=$(freeport)
+	bg "$tool" -F -d -s "127.0.0.1:$dport" -t "$D/kv.sock" -k "$D/key"
+	dp=$LAST
+	bg "$tool" -F -e -s "$D/$name.sock" -t "127.0.0.1:$dport" -k "$D/key"
+	wait_ready "$dport"
+	wait_ready "$D/$name.sock"
+	printf -v "${name}_PIDS" '%s' "$dp $LAST"
+	printf -v "${name}_DPORT" '%s' "$dport"
+	printf -v "${name}_DPID" '%s' "$dp"
+}
+pair ours "$OURS"
+ours_PIDS=$ours_PIDS
+case "$RUNS" in *debian*) pair debian "$DEB" ;; esac
+
+# run NAME: one random_read over transport NAME; prints "GETs/s
+# GETs-per-CPU-second".
+run() {
+	local name=$1 args pids out t0 t1 i rc c sum cc cpu
+	case $name in
+	unix)	args="$D/kv.sock"; pids=$KVPID ;;
+	native)	args="-K $D/key 127.0.0.1:$NATIVE"; pids=$KVPID ;;
+	ours)	args="$D/ours.sock"; pids="$KVPID $ours_PIDS" ;;
+	debian)	args="$D/debian.sock"; pids="$KVPID $debian_PIDS" ;;
+	clientkey)
+		args="-K $D/key 127.0.0.1:$ours_DPORT"
+		pids="$KVPID $ours_DPID" ;;
+	esac
+	out=$D/out.$name
+	# shellcheck disable=SC2086
+	"$P/random_read/random_read" --warmup "$W" --seconds "$S" $args $N \
+	    >"$out" 2>>"$D/log" &
+	c=$!
+	# The server side's CPU from the end of the warm-up to the end.
+	t0=""
+	while kill -0 $c 2>/dev/null; do
+		i=$(grep -c '^w' "$out" 2>/dev/null)
+		if [ -z "$t0" ] && [ "${i:-0}" -ge "$W" ]; then
+			# shellcheck disable=SC2086
+			t0=$(ticks $pids)
+		fi
+		sleep 0.02
+	done
+	# shellcheck disable=SC2086
+	t1=$(ticks $pids)
+	wait $c
+	rc=$?
+	if [ $rc -ne 0 ] || [ -z "$t0" ]; then
+		echo "failed failed"
+		return
+	fi
+	# Recorded GETs: the sum of the non-warm-up seconds.
+	sum=$(awk 'NF == 2 && $1 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }' \
+	    "$out")
+	cc=$(sed -n 's/^client-cpu \([0-9.]*\)%$/\1/p' "$out")
+	cpu=$(awk "BEGIN { printf \"%.3f\", ($t1 - $t0) / $HZ + ${cc:-0} / 100 * $S }")
+	echo "$(tail -n 1 "$out") $(awk "BEGIN { printf \"%d\", $sum / $cpu }")"
+}
+
+declare -A fig per
+RES=$D/results
+: >"$RES"
+printf '%-6s' round
+for r in $RUNS; do printf ' %10s %10s' "$r" "$r/cpu-s"; done
+printf '   %s\n' "native/unix native/ours native/debian (GETs/s; per CPU-s)"
+for round in $(seq "$ROUNDS"); do
+	printf '%-6s' "$round"
+	for r in $RUNS; do
+		read -r g c <<<"$(run "$r")"
+		fig[$r]=$g
+		per[$r]=$c
+		printf ' %10s %10s' "$g" "$c"
+	done
+	line=""
+	for b in unix ours debian; do
+		case " $RUNS " in *" $b "*) ;; *) continue ;; esac
+		case " $RUNS " in *" native "*) ;; *) continue ;; esac
+		x=$(awk "BEGIN { if (${fig[$b]} + 0 > 0 && ${fig[native]} + 0 > 0)
+		    printf \"%.2f\", ${fig[native]} / ${fig[$b]}; else print \"-\" }")
+		y=$(awk "BEGIN { if (${per[$b]} + 0 > 0 && ${per[native]} + 0 > 0)
+		    printf \"%.2f\", ${per[native]} / ${per[$b]}; else print \"-\" }")
+		line="$line $b=$x/$y"
+		echo "$b $x $y" >>"$RES"
+	done
+	printf '  %s\n' "$line"
+done
+# med B COL: the median of column COL (2: GETs/s, 3: per CPU-s) of B.
+med() {
+	awk -v b="$1" -v c="$2" '$1 == b && $c != "-" { print $c }' "$RES" |
+	    sort -n | awk '{ v[n++] = $1 } END { if (n == 0) print "-";
+	    else if (n % 2) print v[(n - 1) / 2];
+	    else printf "%.2f\n", (v[n / 2 - 1] + v[n / 2]) / 2 }'
+}
+echo "medians of the per-round ratios (GETs/s; GETs per CPU-second):"
+for b in unix ours debian; do
+	grep -q "^$b " "$RES" || continue
+	printf '  native/%-7s %5s; %5s\n' "$b" "$(med "$b" 2)" "$(med "$b" 3)"
+done
