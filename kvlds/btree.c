@@ -1553,6 +1553,7 @@ btree_commit_end(struct btree *bt)
 void
 btree_stats(struct btree *bt, char *buf, size_t len)
 {
+	char sbuf[512];
 	size_t nseg;
 	uint64_t bytes;
 
@@ -1576,4 +1577,8 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 	    (unsigned long long)bt->cleanedsegs,
 	    (unsigned long long)bt->cleanscanned,
 	    (unsigned long long)bt->cleanedpages);
+	/* The backend's own counters (object store), on a line of their own. */
+	pagestore_statline(bt->ps, sbuf, sizeof(sbuf));
+	if (sbuf[0] != '\0')
+		log_info("store: %s", sbuf);
 }

@@ -177,7 +177,8 @@ void btree_commit_end(struct btree *bt);
 /*
  * btree_stats(bt, buf, len): write a one-line human-readable summary of
  * the store's state (pages cached/dirty, segments, bytes, commits) for
- * the SIGUSR1 log line.
+ * the SIGUSR1 log line (an object store's request counters are logged
+ * on a line of their own).
  */
 void btree_stats(struct btree *bt, char *buf, size_t len);
 

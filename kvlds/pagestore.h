@@ -2,12 +2,18 @@
 #define PAGESTORE_H_
 
 /*
- * pagestore: the log of the kvlds engine, as append-only segment files in
- * a data directory, plus recovery.  Internal to the engine; the B+tree
- * reaches storage only through these calls, so another backend could
- * stand behind them.
+ * pagestore: the log of the kvlds engine, plus recovery.  Internal to the
+ * engine; the B+tree reaches storage only through these calls, which
+ * dispatch to one of two backends chosen by the store's name:
  *
- * Files in the data directory:
+ *	a directory	append-only segment files (pagestore_file.c), below;
+ *	s3://bucket/prefix	one immutable object per commit batch in an
+ *			S3-compatible object store (pagestore_s3.c; see
+ *			DESIGN.md, "The S3 page store"): a segment there is
+ *			an object, and pagestore_write returns once the
+ *			store acknowledged the object's PUT.
+ *
+ * Files in a data directory:
  *	lock		flock()ed while a store is open.
  *	seg-XXXXXXXX	log segments (hex number from 1); a log address is
  *			segment << 32 | byte offset.  Each commit's batch
@@ -25,9 +31,10 @@
  * missing or beyond the tail, a bad page header in a batch that has a
  * valid commit after it) is damage: reported and refused.
  *
- * Threads: pagestore_write runs on the commit worker thread; every other
- * call on the loop thread, and never pagestore_reserve while a write is
- * in flight.
+ * Threads: pagestore_write runs on the commit worker thread;
+ * pagestore_read may be called from any thread, concurrently with every
+ * other call; every other call on the loop thread, and never
+ * pagestore_reserve while a write is in flight.
  */
 
 #include <stddef.h>
@@ -38,6 +45,28 @@
 #include "page.h"
 
 struct pagestore;
+
+/* Options of the object-store backend (kvlds --s3-* options). */
+struct pagestore_s3_conf {
+	const char *endpoint;	/* "http://127.0.0.1:7480" (required). */
+	const char *region;	/* NULL: "us-east-1". */
+	const char *credentials;	/* File; NULL: the environment. */
+	const char *owner;	/* Lease owner; NULL: the host name. */
+};
+
+/*
+ * pagestore_set_s3(conf):
+ * Use ${conf} (which must outlive the stores) for s3:// stores opened
+ * later.
+ */
+void pagestore_set_s3(const struct pagestore_s3_conf *);
+
+/*
+ * pagestore_is_s3(name):
+ * Non-zero if ${name} names an object store ("s3://...") rather than a
+ * data directory.
+ */
+int pagestore_is_s3(const char *);
 
 /*
  * pagestore_set_segsize(bytes):
@@ -55,7 +84,9 @@ void pagestore_set_nosync(int);
 
 /*
  * pagestore_open(dir, pagesize, c):
- * Create ${dir} if absent, lock it, recover the newest commit into *c
+ * If ${dir} is "s3://bucket/prefix", open that object store (take its
+ * lease; see pagestore_set_s3).  Else create ${dir} if absent, lock it.
+ * Then recover the newest commit into *c
  * (a new store gets commit 0 with an empty tree) and return the store.
  * NULL on error (logged: locked, damaged, page size mismatch, I/O).
  */
@@ -129,7 +160,18 @@ size_t pagestore_segsize(struct pagestore *);
  */
 void pagestore_stats(struct pagestore *, size_t *, uint64_t *);
 
-/* pagestore_close(ps): close files, unlock.  NULL is a no-op. */
+/*
+ * pagestore_statline(ps, buf, len):
+ * Write a one-line summary of the backend's own counters (for the object
+ * store: requests and bytes sent and received, cache hits) into
+ * buf[0..len); "" if it has none.
+ */
+void pagestore_statline(struct pagestore *, char *, size_t);
+
+/*
+ * pagestore_close(ps): close files, unlock (release the lease).  NULL is a
+ * no-op.
+ */
 void pagestore_close(struct pagestore *);
 
 #endif /* !PAGESTORE_H_ */

@@ -1,0 +1,54 @@
+#ifndef PAGESTORE_IMPL_H_
+#define PAGESTORE_IMPL_H_
+
+/*
+ * pagestore_impl: what a page-store backend provides (internal to
+ * pagestore*.c).  A backend's store structure starts with a struct
+ * pagestore whose ops point at its functions; pagestore.c's entry points
+ * (pagestore.h) call through them, with the same contracts.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "page.h"
+#include "pagestore.h"
+
+struct pagestore_ops {
+	int (*read)(struct pagestore *, uint64_t, uint8_t *, size_t *);
+	void (*where)(struct pagestore *, uint64_t, char *, size_t);
+	uint64_t (*reserve)(struct pagestore *, size_t);
+	int (*write)(struct pagestore *, const uint8_t *, size_t, uint64_t);
+	int (*next)(struct pagestore *, uint32_t, uint32_t *, uint64_t *);
+	ssize_t (*readraw)(struct pagestore *, uint64_t, uint8_t *, size_t);
+	int (*free)(struct pagestore *, uint32_t);
+	size_t (*segsize)(struct pagestore *);
+	void (*stats)(struct pagestore *, size_t *, uint64_t *);
+	void (*statline)(struct pagestore *, char *, size_t);
+	void (*close)(struct pagestore *);
+};
+
+struct pagestore {
+	const struct pagestore_ops *ops;
+};
+
+/*
+ * pagestore_file_open(dir, pagesize, segsize, nosync, c):
+ * The local-disk backend (pagestore_file.c): as pagestore_open for a
+ * data directory, with segments of ${segsize} bytes, without syncs if
+ * ${nosync}.
+ */
+struct pagestore *pagestore_file_open(const char *, size_t, size_t, int,
+    struct page_commit *);
+
+/*
+ * pagestore_s3_open(url, pagesize, segsize, conf, c):
+ * The object-store backend (pagestore_s3.c): as pagestore_open for
+ * ${url} = "s3://bucket/prefix", with the options ${conf} (NULL: none
+ * were set, which is an error: an endpoint is needed).
+ */
+struct pagestore *pagestore_s3_open(const char *, size_t, size_t,
+    const struct pagestore_s3_conf *, struct page_commit *);
+
+#endif /* !PAGESTORE_IMPL_H_ */
