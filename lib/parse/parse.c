@@ -43,9 +43,12 @@ digits(const char **sp, unsigned int base, uint64_t *v)
 	return (0);
 }
 
-/* Parse a whole decimal unsigned string (no trailing junk). */
+/*
+ * Parse the whole unsigned string ${s} (base ${base}, no trailing junk)
+ * into *${v}.  Return 0, or -1 (EINVAL, or ERANGE on overflow).
+ */
 static int
-whole_uint(const char *s, uint64_t *v)
+whole_uint(const char *s, unsigned int base, uint64_t *v)
 {
 	uint64_t x;
 
@@ -53,7 +56,7 @@ whole_uint(const char *s, uint64_t *v)
 		errno = EINVAL;
 		return (-1);
 	}
-	if (digits(&s, 10, &x)) {
+	if (digits(&s, base, &x)) {
 		/* Overflow only counts if nothing follows. */
 		if (errno == ERANGE && *s != '\0')
 			errno = EINVAL;
@@ -67,6 +70,23 @@ whole_uint(const char *s, uint64_t *v)
 	return (0);
 }
 
+/* As whole_uint(), and -1 (ERANGE) unless ${min} <= *${v} <= ${max}. */
+static int
+whole_uint_in(const char *s, unsigned int base, uint64_t min, uint64_t max,
+    uint64_t *v)
+{
+	uint64_t x;
+
+	if (whole_uint(s, base, &x))
+		return (-1);
+	if (x < min || x > max) {
+		errno = ERANGE;
+		return (-1);
+	}
+	*v = x;
+	return (0);
+}
+
 /**
  * parse_uint64(s, min, max, out):
  * Parse the decimal unsigned integer ${s} within [${min}, ${max}].
@@ -74,16 +94,8 @@ whole_uint(const char *s, uint64_t *v)
 int
 parse_uint64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	uint64_t v;
 
-	if (whole_uint(s, &v))
-		return (-1);
-	if (v < min || v > max) {
-		errno = ERANGE;
-		return (-1);
-	}
-	*out = v;
-	return (0);
+	return (whole_uint_in(s, 10, min, max, out));
 }
 
 /**
@@ -101,7 +113,7 @@ parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 		neg = 1;
 		s++;
 	}
-	if (whole_uint(s, &mag))
+	if (whole_uint(s, 10, &mag))
 		return (-1);
 	if (neg) {
 		/* INT64_MIN's magnitude is INT64_MAX + 1. */
@@ -256,23 +268,8 @@ parse_mode(const char *s, mode_t *out)
 {
 	uint64_t v;
 
-	if (s == NULL) {
-		errno = EINVAL;
+	if (whole_uint_in(s, 8, 0, 07777, &v))
 		return (-1);
-	}
-	if (digits(&s, 8, &v)) {
-		if (errno == ERANGE && *s != '\0')
-			errno = EINVAL;
-		return (-1);
-	}
-	if (*s != '\0') {
-		errno = EINVAL;
-		return (-1);
-	}
-	if (v > 07777) {
-		errno = ERANGE;
-		return (-1);
-	}
 	*out = (mode_t)v;
 	return (0);
 }
