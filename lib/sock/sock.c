@@ -546,6 +546,24 @@ fd_is_unix(int fd)
 	return (dom == AF_UNIX);
 }
 
+/*
+ * Set the int socket option ${level}/${opt} (named ${name} in errors) of
+ * ${fd} to ${on} (0 or 1), unless ${fd} is a Unix socket.
+ */
+static int
+set_inet_flag(int fd, int level, int opt, const char *name, int on)
+{
+	int v = on ? 1 : 0, u;
+
+	if ((u = fd_is_unix(fd)) != 0)
+		return (u == 1 ? 0 : -1);
+	if (setsockopt(fd, level, opt, &v, sizeof(v))) {
+		warnp("setsockopt(%s)", name);
+		return (-1);
+	}
+	return (0);
+}
+
 /**
  * sock_set_nodelay(fd, on):
  * Set or clear TCP_NODELAY (no-op on Unix sockets).
@@ -553,15 +571,9 @@ fd_is_unix(int fd)
 int
 sock_set_nodelay(int fd, int on)
 {
-	int v = on ? 1 : 0, u;
 
-	if ((u = fd_is_unix(fd)) != 0)
-		return (u == 1 ? 0 : -1);
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v))) {
-		warnp("setsockopt(TCP_NODELAY)");
-		return (-1);
-	}
-	return (0);
+	return (set_inet_flag(fd, IPPROTO_TCP, TCP_NODELAY, "TCP_NODELAY",
+	    on));
 }
 
 /**
@@ -571,15 +583,9 @@ sock_set_nodelay(int fd, int on)
 int
 sock_set_keepalive(int fd, int on)
 {
-	int v = on ? 1 : 0, u;
 
-	if ((u = fd_is_unix(fd)) != 0)
-		return (u == 1 ? 0 : -1);
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v))) {
-		warnp("setsockopt(SO_KEEPALIVE)");
-		return (-1);
-	}
-	return (0);
+	return (set_inet_flag(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE",
+	    on));
 }
 
 /**
