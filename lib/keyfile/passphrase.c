@@ -118,21 +118,18 @@ read_tty(int fd, const char *prompt, char **pass, size_t *passlen)
 	return (rc);
 }
 
-/* Read from the terminal ${fd} (asking twice if ${confirm}). */
+/*
+ * Check the second reading ${again} (${againlen} bytes; NULL if reading it
+ * failed) against *${pass}, and free it.  Return 0 if they match; if not,
+ * free *${pass}, set it to NULL and return -1 (printed).
+ */
 static int
-tty_pass(int fd, int confirm, char **pass, size_t *passlen)
+confirm_pass(char *again, size_t againlen, char **pass, size_t passlen)
 {
-	char *again;
-	size_t againlen;
 
-	if (read_tty(fd, "Please enter passphrase: ", pass, passlen))
-		return (-1);
-	if (!confirm)
-		return (0);
-	if (read_tty(fd, "Please confirm passphrase: ", &again, &againlen))
-		goto err1;
-	if (againlen != *passlen || CRYPTO_memcmp(again, *pass, againlen)) {
-		keyfile_secmem_free(again);
+	if (again == NULL)
+		goto err0;
+	if (againlen != passlen || CRYPTO_memcmp(again, *pass, againlen)) {
 		keyfile_warnx("passphrases do not match");
 		goto err1;
 	}
@@ -140,9 +137,27 @@ tty_pass(int fd, int confirm, char **pass, size_t *passlen)
 	return (0);
 
 err1:
+	keyfile_secmem_free(again);
+err0:
 	keyfile_secmem_free(*pass);
 	*pass = NULL;
 	return (-1);
+}
+
+/* Read from the terminal ${fd} (asking twice if ${confirm}). */
+static int
+tty_pass(int fd, int confirm, char **pass, size_t *passlen)
+{
+	char *again;
+	size_t againlen = 0;
+
+	if (read_tty(fd, "Please enter passphrase: ", pass, passlen))
+		return (-1);
+	if (!confirm)
+		return (0);
+	if (read_tty(fd, "Please confirm passphrase: ", &again, &againlen))
+		again = NULL;
+	return (confirm_pass(again, againlen, pass, *passlen));
 }
 
 /* Read from standard input (twice, must match, if ${confirm}). */
@@ -150,7 +165,7 @@ static int
 stdin_pass(int stdin_busy, int confirm, char **pass, size_t *passlen)
 {
 	char *again;
-	size_t againlen;
+	size_t againlen = 0;
 
 	if (stdin_busy) {
 		keyfile_warnx("cannot read the passphrase from standard input: "
@@ -163,19 +178,8 @@ stdin_pass(int stdin_busy, int confirm, char **pass, size_t *passlen)
 	if (!confirm)
 		return (0);
 	if (read_line(STDIN_FILENO, "standard input", &again, &againlen))
-		goto err1;
-	if (againlen != *passlen || CRYPTO_memcmp(again, *pass, againlen)) {
-		keyfile_secmem_free(again);
-		keyfile_warnx("passphrases do not match");
-		goto err1;
-	}
-	keyfile_secmem_free(again);
-	return (0);
-
-err1:
-	keyfile_secmem_free(*pass);
-	*pass = NULL;
-	return (-1);
+		again = NULL;
+	return (confirm_pass(again, againlen, pass, *passlen));
 }
 
 /**
