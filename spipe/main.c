@@ -61,29 +61,6 @@ help(void)
 	exit(0);
 }
 
-/*
- * Resolve the -b address; a bare host or [address] means any port, as
- * "host:0" would.
- */
-static struct sock_addr **
-resolve_bind(const char *addr)
-{
-	struct sock_addr **sas;
-	const char *rb = strrchr(addr, ']');
-	char *withport;
-
-	if (strchr(addr, '/') != NULL ||
-	    (rb != NULL ? rb[1] == ':' : strchr(addr, ':') != NULL))
-		return (sock_resolve(addr));
-	if (asprintf(&withport, "%s:0", addr) == -1) {
-		warnp("asprintf");
-		return (NULL);
-	}
-	sas = sock_resolve(withport);
-	free(withport);
-	return (sas);
-}
-
 /* Connect to one of ${sas} within ${timeout} seconds; blocking socket. */
 static int
 connect_timeout(struct sock_addr **sas, const struct sock_addr *ba,
@@ -218,7 +195,7 @@ main(int argc, char **argv)
 		exit(1);
 	if ((sas = sock_resolve(tgt)) == NULL)
 		exit(1);
-	if (bindaddr != NULL && (bas = resolve_bind(bindaddr)) == NULL)
+	if (bindaddr != NULL && (bas = sock_resolve_bind(bindaddr)) == NULL)
 		exit(1);
 	if ((s = connect_timeout(sas, bas ? bas[0] : NULL, timeout)) == -1) {
 		warnp("cannot connect to %s", tgt);

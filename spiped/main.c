@@ -280,29 +280,6 @@ resolve(const char *addr, int retry)
 	return (sas);
 }
 
-/*
- * Resolve the -b address; a bare host or [address] means any port, as
- * "host:0" would.
- */
-static struct sock_addr **
-resolve_bind(const char *addr)
-{
-	struct sock_addr **sas;
-	const char *rb = strrchr(addr, ']');
-	char *withport;
-
-	if (strchr(addr, '/') != NULL ||
-	    (rb != NULL ? rb[1] == ':' : strchr(addr, ':') != NULL))
-		return (sock_resolve(addr));
-	if (asprintf(&withport, "%s:0", addr) == -1) {
-		warnp("asprintf");
-		return (NULL);
-	}
-	sas = sock_resolve(withport);
-	free(withport);
-	return (sas);
-}
-
 static void
 callback_reresolve(evutil_socket_t fd, short what, void *cookie)
 {
@@ -388,7 +365,7 @@ main(int argc, char **argv)
 	if ((targets->addrs = resolve(m.tgt, m.daemon_dns)) == NULL)
 		exit(1);
 	if (m.bindaddr != NULL) {
-		while ((bas = resolve_bind(m.bindaddr)) == NULL) {
+		while ((bas = sock_resolve_bind(m.bindaddr)) == NULL) {
 			if (!m.daemon_dns)
 				exit(1);
 			sleep(1);

@@ -186,6 +186,29 @@ einval:
 }
 
 /**
+ * sock_resolve_bind(addr):
+ * As sock_resolve(), but a bare host or [address] means any port.
+ */
+struct sock_addr **
+sock_resolve_bind(const char *addr)
+{
+	struct sock_addr **sas;
+	const char *rb = strrchr(addr, ']');
+	char *withport;
+
+	if (sock_spec_is_unix(addr) ||
+	    (rb != NULL ? rb[1] == ':' : strchr(addr, ':') != NULL))
+		return (sock_resolve(addr));
+	if (asprintf(&withport, "%s:0", addr) == -1) {
+		warnp("asprintf");
+		return (NULL);
+	}
+	sas = sock_resolve(withport);
+	free(withport);
+	return (sas);
+}
+
+/**
  * sock_addr_freelist(list):
  * Free a NULL-terminated array of addresses.
  */

@@ -37,6 +37,14 @@ struct sock_addr;
 struct sock_addr **sock_resolve(const char *);
 
 /**
+ * sock_resolve_bind(addr):
+ * As sock_resolve(), for a local address to bind to (spiped and spipe
+ * -b): a bare host, name or [address] without ":port" means any port, as
+ * "host:0" would.
+ */
+struct sock_addr **sock_resolve_bind(const char *);
+
+/**
  * sock_addr_freelist(list):
  * Free the NULL-terminated array ${list} and every address in it.  NULL
  * is a no-op.

@@ -26,14 +26,12 @@
 
 static char tmpdir[] = "/tmp/test_sock.XXXXXX";
 
-/* Resolve ${s}, which must give exactly one address printing as ${pp}. */
+/* ${sas} must hold exactly one address printing as ${pp}; free it. */
 static void
-check_one(const char *s, const char *pp)
+check_list(struct sock_addr **sas, const char *pp)
 {
-	struct sock_addr **sas;
 	char *p;
 
-	sas = sock_resolve(s);
 	CU_ASSERT_FATAL(sas != NULL);
 	CU_ASSERT_FATAL(sas[0] != NULL);
 	CU_ASSERT_PTR_NULL(sas[1]);
@@ -42,6 +40,14 @@ check_one(const char *s, const char *pp)
 	CU_ASSERT_STRING_EQUAL(p, pp);
 	free(p);
 	sock_addr_freelist(sas);
+}
+
+/* Resolve ${s}, which must give exactly one address printing as ${pp}. */
+static void
+check_one(const char *s, const char *pp)
+{
+
+	check_list(sock_resolve(s), pp);
 }
 
 static void
@@ -64,6 +70,13 @@ test_resolve(void)
 	check_one("[::1]:65535", "[::1]:65535");
 	check_one("/tmp/x.sock", "/tmp/x.sock");
 	check_one("./rel.sock", "./rel.sock");
+
+	/* A bind address may leave the port out (any port). */
+	check_list(sock_resolve_bind("127.0.0.1"), "127.0.0.1:0");
+	check_list(sock_resolve_bind("[::1]"), "[::1]:0");
+	check_list(sock_resolve_bind("127.0.0.1:8025"), "127.0.0.1:8025");
+	check_list(sock_resolve_bind("[::1]:7"), "[::1]:7");
+	check_list(sock_resolve_bind("/tmp/b.sock"), "/tmp/b.sock");
 
 	/* "localhost" resolves to at least one loopback address. */
 	sas = sock_resolve("localhost:1234");
