@@ -49,12 +49,10 @@ conn_targets_release(struct conn_targets *t)
 	free(t);
 }
 
-/* Close everything, wipe secrets, tell the dispatcher. */
+/* Close everything and free ${c}, wiping secrets. */
 static void
-conn_drop(struct conn *c)
+conn_free(struct conn *c)
 {
-	void (*done)(void *) = c->done;
-	void *cookie = c->cookie;
 
 	proto_pump_free(c->pump);
 	proto_handshake_cancel(c->hs);
@@ -68,6 +66,16 @@ conn_drop(struct conn *c)
 		close(c->t);
 	close(c->s);
 	free(c);
+}
+
+/* As conn_free(), then tell the dispatcher. */
+static void
+conn_drop(struct conn *c)
+{
+	void (*done)(void *) = c->done;
+	void *cookie = c->cookie;
+
+	conn_free(c);
 	done(cookie);
 }
 
@@ -281,17 +289,6 @@ conn_create(struct event_base *base, const struct conn_opts *o,
 
 err:
 	/* Drop without telling the dispatcher, as promised. */
-	proto_pump_free(c->pump);
-	proto_handshake_cancel(c->hs);
-	proto_session_free(c->sess);
-	if (c->connev != NULL)
-		event_free(c->connev);
-	if (c->conntimer != NULL)
-		event_free(c->conntimer);
-	conn_targets_release(c->targets);
-	if (c->t != -1)
-		close(c->t);
-	close(s);
-	free(c);
+	conn_free(c);
 	return (NULL);
 }
