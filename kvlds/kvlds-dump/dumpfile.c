@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "log/log.h"
+#include "sysendian/sysendian.h"
 
 #include "dumpfile.h"
 
@@ -48,39 +49,6 @@ struct dumpfile_r {
 	uint8_t val[256];
 	size_t vallen;
 };
-
-static void
-be32enc(uint8_t *p, uint32_t x)
-{
-
-	p[0] = (uint8_t)(x >> 24);
-	p[1] = (uint8_t)(x >> 16);
-	p[2] = (uint8_t)(x >> 8);
-	p[3] = (uint8_t)x;
-}
-
-static void
-be64enc(uint8_t *p, uint64_t x)
-{
-
-	be32enc(p, (uint32_t)(x >> 32));
-	be32enc(p + 4, (uint32_t)x);
-}
-
-static uint32_t
-be32dec(const uint8_t *p)
-{
-
-	return (((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | (uint32_t)p[3]);
-}
-
-static uint64_t
-be64dec(const uint8_t *p)
-{
-
-	return (((uint64_t)be32dec(p) << 32) | be32dec(p + 4));
-}
 
 /* A new SHA-256 context, or NULL (printed). */
 static EVP_MD_CTX *

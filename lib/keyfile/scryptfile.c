@@ -28,28 +28,12 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "sysendian/sysendian.h"
+
 #include "keyfile.h"
 #include "keyfile_priv.h"
 
 static const uint8_t magic[6] = { 's', 'c', 'r', 'y', 'p', 't' };
-
-static uint32_t
-be32dec(const uint8_t *p)
-{
-
-	return (((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | (uint32_t)p[3]);
-}
-
-static void
-be32enc(uint8_t *p, uint32_t x)
-{
-
-	p[0] = (uint8_t)(x >> 24);
-	p[1] = (uint8_t)(x >> 16);
-	p[2] = (uint8_t)(x >> 8);
-	p[3] = (uint8_t)x;
-}
 
 /**
  * keyfile_strerror(err):

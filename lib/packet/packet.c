@@ -10,46 +10,9 @@
 
 #include "crc32c/crc32c.h"
 #include "log/log.h"
+#include "sysendian/sysendian.h"
 
 #include "packet.h"
-
-static void
-be64enc(uint8_t *p, uint64_t x)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)x;
-		x >>= 8;
-	}
-}
-
-static uint64_t
-be64dec(const uint8_t *p)
-{
-	uint64_t x = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		x = (x << 8) | p[i];
-	return (x);
-}
-
-static uint32_t
-be32dec(const uint8_t *p)
-{
-
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
-}
-
-static uint32_t
-le32dec(const uint8_t *p)
-{
-
-	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-}
 
 /* Write header and trailer around a record already at buf + 16. */
 static void
