@@ -51,6 +51,16 @@ start() {
 	PIDS="$PIDS $LASTPID"
 }
 
+# helper NAME COMMAND...: like start, but never under valgrind (test
+# helpers, not what is tested).
+helper() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.log" 2>&1 &
+	LASTPID=$!
+	PIDS="$PIDS $LASTPID"
+}
+
 # wait_until SECONDS COMMAND...: poll COMMAND every 10 ms until it
 # succeeds; fail after SECONDS.  The readiness check every wait uses.
 wait_until() {

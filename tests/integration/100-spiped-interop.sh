@@ -7,16 +7,6 @@
 # checked by SHA-256 at the far end; a few also check the way back.
 . "$(dirname "$0")/../lib.sh"
 
-# helper NAME COMMAND...: like start, but never under valgrind (test
-# helpers, not what is tested).
-helper() {
-	local name=$1
-	shift
-	"$@" >"$T/$name.log" 2>&1 &
-	LASTPID=$!
-	PIDS="$PIDS $LASTPID"
-}
-
 DEB=/usr/bin/spiped
 DSPIPE=/usr/bin/spipe
 [ -x "$DEB" ] && [ -x "$DSPIPE" ] || skip "Debian spiped/spipe not installed"

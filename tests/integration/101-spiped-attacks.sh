@@ -8,16 +8,6 @@
 # serving honest clients.
 . "$(dirname "$0")/../lib.sh"
 
-# helper NAME COMMAND...: like start, but never under valgrind (test
-# helpers, not what is tested).
-helper() {
-	local name=$1
-	shift
-	"$@" >"$T/$name.log" 2>&1 &
-	LASTPID=$!
-	PIDS="$PIDS $LASTPID"
-}
-
 PB=$(bin pipebench)
 head -c 32 /dev/urandom >"$T/key"
 SINK=$(free_port)

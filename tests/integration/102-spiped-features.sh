@@ -4,16 +4,6 @@
 # drain, the -P v1/v2 PROXY header seen by the target, and -m.
 . "$(dirname "$0")/../lib.sh"
 
-# helper NAME COMMAND...: like start, but never under valgrind (test
-# helpers, not what is tested).
-helper() {
-	local name=$1
-	shift
-	"$@" >"$T/$name.log" 2>&1 &
-	LASTPID=$!
-	PIDS="$PIDS $LASTPID"
-}
-
 SP=$(bin spiped)
 PB=$(bin pipebench)
 head -c 32 /dev/urandom >"$T/key"

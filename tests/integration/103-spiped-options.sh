@@ -4,16 +4,6 @@
 # --syslog in the foreground, -v, and refusals of bad command lines.
 . "$(dirname "$0")/../lib.sh"
 
-# helper NAME COMMAND...: like start, but never under valgrind (test
-# helpers, not what is tested).
-helper() {
-	local name=$1
-	shift
-	"$@" >"$T/$name.log" 2>&1 &
-	LASTPID=$!
-	PIDS="$PIDS $LASTPID"
-}
-
 SP=$(bin spiped)
 SPIPE=$(bin spipe)
 PB=$(bin pipebench)
