@@ -173,6 +173,39 @@ kvbench_rng_below(struct kvbench_rng *r, uint64_t n)
 	return (x % n);
 }
 
+/**
+ * kvbench_uniform_init(u, pairs, n, seed):
+ * Start ${u} drawing among the ${n} pairs of ${pairs}.
+ */
+void
+kvbench_uniform_init(struct kvbench_uniform *u, const uint8_t *pairs,
+    uint64_t n, uint64_t seed)
+{
+	size_t i;
+
+	kvbench_rng_seed(&u->rng, seed);
+	u->pairs = pairs;
+	u->n = n;
+	for (i = 0; i < KVBENCH_AHEAD; i++)
+		u->next[i] = kvbench_rng_below(&u->rng, n);
+	u->pos = 0;
+}
+
+/**
+ * kvbench_uniform_next(u):
+ * Return the next random pair.
+ */
+const uint8_t *
+kvbench_uniform_next(struct kvbench_uniform *u)
+{
+	const uint8_t *p = u->pairs + u->next[u->pos] * KVBENCH_PAIRLEN;
+
+	u->next[u->pos] = kvbench_rng_below(&u->rng, u->n);
+	__builtin_prefetch(u->pairs + u->next[u->pos] * KVBENCH_PAIRLEN);
+	u->pos = (u->pos + 1) % KVBENCH_AHEAD;
+	return (p);
+}
+
 static int
 u64cmp(const void *a, const void *b)
 {
@@ -216,6 +249,8 @@ struct kvbench_meter {
 	double prev_t, prev_cpu, last_cpu;
 	double rec_t0, rec_cpu0;	/* Start of the recording period. */
 	double rec_t1, rec_cpu1;	/* Its end. */
+	uint64_t (*pull)(void *);	/* The count's source, if set. */
+	void *pullcookie;
 };
 
 static double
@@ -272,10 +307,13 @@ tickcb(evutil_socket_t fd, short what, void *cookie)
 {
 	struct kvbench_meter *m = cookie;
 	double t = now();
-	uint64_t n = m->total - m->lasttotal;
-	uint64_t rate = (uint64_t)((double)n / (t - m->last) + 0.5);
+	uint64_t n, rate;
 	int warm = (t - m->start) < m->warmup + 0.5;
 
+	if (m->pull != NULL)
+		m->total = m->pull(m->pullcookie);
+	n = m->total - m->lasttotal;
+	rate = (uint64_t)((double)n / (t - m->last) + 0.5);
 	(void)fd;
 	(void)what;
 	m->prev_t = m->last;
@@ -362,6 +400,19 @@ kvbench_meter_add(struct kvbench_meter *m, uint64_t n)
 }
 
 /**
+ * kvbench_meter_pull(m, fn, cookie):
+ * Take the count from ${fn}(${cookie}) at every tick.
+ */
+void
+kvbench_meter_pull(struct kvbench_meter *m, uint64_t (*fn)(void *),
+    void *cookie)
+{
+
+	m->pull = fn;
+	m->pullcookie = cookie;
+}
+
+/**
  * kvbench_meter_done(m):
  * Return non-zero once the recording period is over.
  */
@@ -380,10 +431,13 @@ void
 kvbench_meter_stop(struct kvbench_meter *m)
 {
 	double t = now();
-	uint64_t n = m->total - m->lasttotal;
+	uint64_t n;
 
 	if (m->done)
 		return;
+	if (m->pull != NULL)
+		m->total = m->pull(m->pullcookie);
+	n = m->total - m->lasttotal;
 	if ((m->nrates == 0) && (t > m->last))
 		(void)record(m, (uint64_t)((double)n / (t - m->last) + 0.5));
 	finish(m);
@@ -456,55 +510,69 @@ kvbench_meter_free(struct kvbench_meter *m)
 /* ---------------------------------------------------------------- */
 
 static void
-usage(FILE *f, const char *prog, const char *synopsis, double warmup,
-    double seconds, size_t inflight)
+usage(FILE *f, const char *prog, const struct kvbench_cmdline *cl)
 {
 
 	fprintf(f, "usage: %s [options] %s\n"
 	    "options:\n"
 	    "  --warmup S     warm-up period, not recorded (default %g s)\n"
 	    "  --seconds S    recording period (default %g s)\n"
-	    "  --inflight N   requests in flight on the connection "
-	    "(default %zu)\n"
+	    "  --inflight N   %s (default %zu)\n",
+	    prog, cl->synopsis, cl->warmup, cl->seconds,
+	    cl->inflight_help ? cl->inflight_help : cl->threads ?
+	    "requests in flight in total, split between the\n"
+	    "                 threads' connections" :
+	    "requests in flight on the connection", cl->inflight);
+	if (cl->threads > 0)
+		fprintf(f, "  -T, --threads N  client threads, each with its "
+		    "own event loop and\n"
+		    "                 connection (default %zu); the figure is "
+		    "their total\n", cl->threads);
+	fprintf(f,
 	    "  --seed N       seed of the random key choice (default 0)\n"
 	    "  --count N      number of requests (tokyo)\n"
 	    "  -K FILE        key file of an encrypted endpoint\n"
+	    "%s"
 	    "  -q             no per-second lines, only the figure\n"
 	    "  --help         this text\n"
 	    "<socket> is a Unix socket path, host:port or [v6addr]:port.\n"
 	    "Prints per-second figures, then as the last line the median of "
 	    "the\nper-second completion counts over the recording period.\n",
-	    prog, synopsis, warmup, seconds, inflight);
+	    keyfile_opts_usage);
 }
 
 /**
- * kvbench_getopts(argc, argv, opts, args, usage, warmup, seconds,
- *     inflight):
+ * kvbench_getopts(argc, argv, opts, cl):
  * Parse the common command line into ${opts}; exits on --help or error.
  */
 int
-kvbench_getopts(int argc, char **argv, struct kvbench_opts *opts, int args,
-    const char *synopsis, double warmup, double seconds, size_t inflight)
+kvbench_getopts(int argc, char **argv, struct kvbench_opts *opts,
+    const struct kvbench_cmdline *cl)
 {
 	static const struct option longopts[] = {
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "inflight", required_argument, NULL, 'i' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "passphrase", required_argument, NULL, 'k' },
+		{ "max-memory", required_argument, NULL, 'k' },
+		{ "max-time", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *prog = argv[0];
 	uint64_t u;
-	int ch, npos;
+	int ch, npos, li;
 
 	log_init(argv[0]);
 	memset(opts, 0, sizeof(*opts));
-	opts->warmup = warmup;
-	opts->seconds = seconds;
-	opts->inflight = inflight;
-	while ((ch = getopt_long(argc, argv, "K:q", longopts, NULL)) != -1) {
+	opts->warmup = cl->warmup;
+	opts->seconds = cl->seconds;
+	opts->inflight = cl->inflight;
+	opts->threads = cl->threads ? cl->threads : 1;
+	while ((ch = getopt_long(argc, argv, "K:qT:", longopts, &li)) != -1) {
 		switch (ch) {
 		case 'w':
 			if (parse_duration(optarg, &opts->warmup)) {
@@ -527,6 +595,17 @@ kvbench_getopts(int argc, char **argv, struct kvbench_opts *opts, int args,
 			}
 			opts->inflight = (size_t)u;
 			break;
+		case 'T':
+			if (cl->threads == 0) {
+				warn0("-T: this program runs one connection");
+				goto bad;
+			}
+			if (parse_uint64(optarg, 1, 64, &u)) {
+				warnp("-T %s (1 to 64)", optarg);
+				goto bad;
+			}
+			opts->threads = (size_t)u;
+			break;
 		case 'S':
 			if (parse_uint64(optarg, 0, UINT64_MAX, &opts->seed)) {
 				warnp("--seed %s", optarg);
@@ -539,6 +618,11 @@ kvbench_getopts(int argc, char **argv, struct kvbench_opts *opts, int args,
 				goto bad;
 			}
 			break;
+		case 'k':
+			if (keyfile_option(&opts->kopts, longopts[li].name,
+			    optarg) != 1)
+				goto bad;
+			break;
 		case 'K':
 			opts->keyfile = optarg;
 			break;
@@ -546,8 +630,7 @@ kvbench_getopts(int argc, char **argv, struct kvbench_opts *opts, int args,
 			opts->quiet = 1;
 			break;
 		case 'h':
-			usage(stdout, prog, synopsis, warmup, seconds,
-			    inflight);
+			usage(stdout, prog, cl);
 			exit(0);
 		default:
 			goto bad;
@@ -555,25 +638,28 @@ kvbench_getopts(int argc, char **argv, struct kvbench_opts *opts, int args,
 	}
 	argc -= optind;
 	argv += optind;
-	npos = (args == KVBENCH_ARGS_ADDR_N) ? 2 :
-	    (args == KVBENCH_ARGS_NONE) ? 0 : 1;
+	npos = (cl->args == KVBENCH_ARGS_ADDR_N) ? 2 :
+	    (cl->args == KVBENCH_ARGS_NONE) ? 0 : 1;
 	if (argc != npos) {
 		warn0("wrong number of arguments");
 		goto bad;
 	}
-	if ((args == KVBENCH_ARGS_ADDR) || (args == KVBENCH_ARGS_ADDR_N))
+	if ((cl->args == KVBENCH_ARGS_ADDR) ||
+	    (cl->args == KVBENCH_ARGS_ADDR_N))
 		opts->addr = argv[0];
-	if ((args == KVBENCH_ARGS_ADDR_N) || (args == KVBENCH_ARGS_N)) {
+	if ((cl->args == KVBENCH_ARGS_ADDR_N) || (cl->args == KVBENCH_ARGS_N)) {
 		if (parse_uint64(argv[npos - 1], 1, (uint64_t)1 << 40,
 		    &opts->n)) {
 			warnp("N = %s", argv[npos - 1]);
 			goto bad;
 		}
 	}
+	if (opts->inflight < opts->threads)
+		opts->inflight = opts->threads;
 	return (0);
 
 bad:
-	usage(stderr, prog, synopsis, warmup, seconds, inflight);
+	usage(stderr, prog, cl);
 	exit(1);
 }
 
@@ -590,7 +676,7 @@ kvbench_connect(struct event_base *base, const struct kvbench_opts *opts)
 
 	memset(&ko, 0, sizeof(ko));
 	if (opts->keyfile != NULL) {
-		if (keyfile_load(opts->keyfile, NULL, key))
+		if (keyfile_load(opts->keyfile, &opts->kopts, key))
 			return (NULL);
 		ko.key = key;
 	}

@@ -6,14 +6,14 @@
  * one per partition) each walk a partition with consecutive RANGE
  * requests following "next", then take the next partition in turn, so
  * that the whole store is read again and again.  Print pairs read per
- * second, then the median.
+ * second, then the median.  With several threads (kvbench_run()), the
+ * walkers are split between them and take the partitions in turn from
+ * one shared counter.
  */
+#include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/event.h>
 
 #include "kvbench/kvbench.h"
 #include "kvclient/kvclient.h"
@@ -28,21 +28,19 @@ struct part {
 	size_t endlen;
 };
 
+/* Shared by the threads: the partitions and the next one to walk. */
+struct parts {
+	struct part *v;
+	size_t n;
+	atomic_size_t next;
+};
+
 struct walker {
-	struct state *S;
+	struct kvbench_thread *th;
+	struct parts *P;
 	size_t part;
 	uint8_t cur[255];
 	size_t curlen;
-};
-
-struct state {
-	struct kvclient *K;
-	struct kvbench_meter *m;
-	struct part *parts;
-	size_t nparts;
-	size_t nextpart;
-	struct walker *walkers;
-	int failed;
 };
 
 static int issue(struct walker *);
@@ -51,11 +49,10 @@ static int issue(struct walker *);
 static void
 nextpart(struct walker *W)
 {
-	struct state *S = W->S;
 
-	W->part = S->nextpart;
-	S->nextpart = (S->nextpart + 1) % S->nparts;
-	memcpy(W->cur, S->parts[W->part].first, 9);
+	W->part = atomic_fetch_add_explicit(&W->P->next, 1,
+	    memory_order_relaxed) % W->P->n;
+	memcpy(W->cur, W->P->v[W->part].first, 9);
 	W->curlen = 9;
 }
 
@@ -71,16 +68,10 @@ static void
 rangecb(void *cookie, int status, const struct kvclient_range *r)
 {
 	struct walker *W = cookie;
-	struct state *S = W->S;
-	struct part *P = &S->parts[W->part];
+	struct part *P = &W->P->v[W->part];
 
-	if (status == KVCLIENT_FAIL) {
-		S->failed = 1;
-		event_base_loopbreak(kvclient_base(S->K));
-		return;
-	}
-	kvbench_meter_add(S->m, r->count);
-	if (kvbench_meter_done(S->m))
+	if (!kvbench_complete(W->th, status, status == KVCLIENT_FAIL ? 0 :
+	    r->count))
 		return;
 	if ((r->nextlen == 0) || ((P->endlen > 0) &&
 	    (keycmp(r->next, r->nextlen, P->end, P->endlen) >= 0))) {
@@ -91,16 +82,16 @@ rangecb(void *cookie, int status, const struct kvclient_range *r)
 		W->curlen = r->nextlen;
 	}
 	if (issue(W))
-		S->failed = 1;
+		kvbench_thread_fail(W->th);
 }
 
 static int
 issue(struct walker *W)
 {
-	struct part *P = &W->S->parts[W->part];
+	struct part *P = &W->P->v[W->part];
 
-	return (kvclient_range(W->S->K, W->cur, W->curlen, P->end, P->endlen,
-	    MAXBYTES, rangecb, W));
+	return (kvclient_range(kvbench_thread_client(W->th), W->cur,
+	    W->curlen, P->end, P->endlen, MAXBYTES, rangecb, W));
 }
 
 static void
@@ -114,27 +105,24 @@ be64enc(uint8_t *p, uint64_t x)
 	}
 }
 
-int
-main(int argc, char *argv[])
+/* Cut the key space of the N pairs into partitions. */
+static int
+setup(const struct kvbench_opts *o, void *arg)
 {
-	struct kvbench_opts o;
-	struct event_base *base;
-	struct state S = { 0 };
+	struct parts *PS = arg;
 	struct part *P;
 	uint64_t nx, x;
-	size_t i, s, nw;
+	size_t s;
 
-	kvbench_getopts(argc, argv, &o, KVBENCH_ARGS_ADDR_N, "<socket> N",
-	    50, 10, 256);
-	nx = (o.n + KVBENCH_BLOCK - 1) / KVBENCH_BLOCK;
-	S.nparts = (size_t)nx * SLICES;
-	if ((S.parts = calloc(S.nparts, sizeof(struct part))) == NULL) {
+	nx = (o->n + KVBENCH_BLOCK - 1) / KVBENCH_BLOCK;
+	PS->n = (size_t)nx * SLICES;
+	if ((PS->v = calloc(PS->n, sizeof(struct part))) == NULL) {
 		warnp("calloc");
-		exit(1);
+		return (-1);
 	}
 	for (x = 0; x < nx; x++) {
 		for (s = 0; s < SLICES; s++) {
-			P = &S.parts[x * SLICES + s];
+			P = &PS->v[x * SLICES + s];
 			be64enc(P->first, x);
 			P->first[8] = (uint8_t)(s << 4);
 			if (s + 1 < SLICES) {
@@ -148,36 +136,56 @@ main(int argc, char *argv[])
 				P->endlen = 0;
 		}
 	}
-	if ((base = event_base_new()) == NULL) {
-		warn0("event_base_new failed");
-		exit(1);
-	}
-	if ((S.K = kvbench_connect(base, &o)) == NULL)
-		exit(1);
-	if ((S.m = kvbench_meter_new(base, o.warmup, o.seconds,
-	    o.quiet ? NULL : stdout, KVBENCH_PRINT_SECONDS)) == NULL)
-		exit(1);
-	nw = (o.inflight < S.nparts) ? o.inflight : S.nparts;
-	if ((S.walkers = calloc(nw, sizeof(struct walker))) == NULL) {
-		warnp("calloc");
-		exit(1);
-	}
-	for (i = 0; i < nw; i++) {
-		S.walkers[i].S = &S;
-		nextpart(&S.walkers[i]);
-		if (issue(&S.walkers[i]))
-			exit(1);
-	}
-	event_base_dispatch(base);
-	if (S.failed || !kvbench_meter_done(S.m)) {
-		warn0("benchmark failed");
-		exit(1);
-	}
-	kvbench_meter_report(S.m, o.quiet);
-	kvbench_meter_free(S.m);
-	kvclient_free(S.K);
-	event_base_free(base);
-	free(S.walkers);
-	free(S.parts);
 	return (0);
+}
+
+/* Start ${n} walkers in ${th} (at most one per partition overall). */
+static int
+prime(struct kvbench_thread *th, size_t n)
+{
+	struct parts *PS = kvbench_thread_arg(th);
+	size_t per = PS->n / kvbench_thread_opts(th)->threads, i;
+	struct walker *W;
+
+	if (n > per)
+		n = per ? per : 1;
+	if ((W = calloc(n, sizeof(struct walker))) == NULL) {
+		warnp("calloc");
+		return (-1);
+	}
+	kvbench_thread_setstate(th, W);
+	for (i = 0; i < n; i++) {
+		W[i].th = th;
+		W[i].P = PS;
+		nextpart(&W[i]);
+		if (issue(&W[i]))
+			return (-1);
+	}
+	return (0);
+}
+
+static void
+fini(struct kvbench_thread *th)
+{
+
+	free(kvbench_thread_state(th));
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct parts PS;
+	static const struct kvbench_workload w = {
+		.cl = { "<socket> N", KVBENCH_ARGS_ADDR_N, 50, 10, 256, 2,
+		    "walkers: RANGE requests in flight, in total" },
+		.arg = &PS,
+		.setup = setup,
+		.prime = prime,
+		.fini = fini,
+	};
+	int rc;
+
+	rc = kvbench_run(argc, argv, &w);
+	free(PS.v);
+	return (rc);
 }

@@ -77,8 +77,10 @@ main(int argc, char *argv[])
 	struct state S = { 0 };
 	size_t i;
 
-	kvbench_getopts(argc, argv, &o, KVBENCH_ARGS_ADDR, "<socket> < pairs",
-	    0, 0, 4096);
+	static const struct kvbench_cmdline cl = { "<socket> < pairs",
+	    KVBENCH_ARGS_ADDR, 0, 0, 4096, 0, NULL };
+
+	kvbench_getopts(argc, argv, &o, &cl);
 	setvbuf(stdin, iobuf, _IOFBF, sizeof(iobuf));
 	if ((base = event_base_new()) == NULL) {
 		warn0("event_base_new failed");

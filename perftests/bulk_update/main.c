@@ -1,103 +1,79 @@
 /*
  * bulk_update <socket> N: SET every key of the N-pair benchmark stream
  * again, in key order, with new values, over and over (pass after pass),
- * many requests in flight on one connection.  Print completed SETs per
- * second, then the median.  The new value of a key in pass p is its
- * stream value with the first 8 bytes replaced by p + 1 (big-endian).
+ * many requests in flight.  Print completed SETs per second, then the
+ * median.  The new value of a key in pass p is its stream value with the
+ * first 8 bytes replaced by p + 1 (big-endian).
+ *
+ * With several threads (kvbench_run()), the threads take the keys in
+ * chunks of CHUNK consecutive ones from a shared cursor, so the stream is
+ * still sent in key order, chunk by chunk.
  */
+#include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-#include <event2/event.h>
 
 #include "kvbench/kvbench.h"
 #include "kvclient/kvclient.h"
-#include "log/log.h"
+
+#define CHUNK	256
+
+/* The shared cursor: the next chunk of the stream, counted over passes. */
+static atomic_uint_fast64_t cursor;
 
 struct state {
-	struct kvclient *K;
-	struct kvbench_meter *m;
-	uint8_t *pairs;
+	const uint8_t *pairs;
 	uint64_t n;
-	uint64_t next;		/* Next pair to send. */
-	uint64_t pass;
-	int failed;
+	uint64_t next, end;	/* This thread's chunk, over passes. */
 };
 
-static int issue(struct state *);
-
-static void
-setcb(void *cookie, int status)
-{
-	struct state *S = cookie;
-
-	if (status == KVCLIENT_FAIL) {
-		S->failed = 1;
-		event_base_loopbreak(kvclient_base(S->K));
-		return;
-	}
-	kvbench_meter_add(S->m, 1);
-	if (!kvbench_meter_done(S->m) && issue(S))
-		S->failed = 1;
-}
-
 static int
-issue(struct state *S)
+issue(struct kvbench_thread *th)
 {
-	const uint8_t *pair = S->pairs + S->next * KVBENCH_PAIRLEN;
+	struct state *S = kvbench_thread_state(th);
+	const uint8_t *pair;
 	uint8_t val[KVBENCH_VALLEN];
-	uint64_t p = S->pass + 1;
+	uint64_t p;
 	int b;
 
+	if (S->next == S->end) {
+		S->next = atomic_fetch_add_explicit(&cursor, CHUNK,
+		    memory_order_relaxed);
+		S->end = S->next + CHUNK;
+	}
+	pair = S->pairs + (S->next % S->n) * KVBENCH_PAIRLEN;
+	p = S->next / S->n + 1;
+	S->next++;
 	memcpy(val, pair + KVBENCH_KEYLEN, KVBENCH_VALLEN);
 	for (b = 7; b >= 0; b--) {
 		val[b] = (uint8_t)p;
 		p >>= 8;
 	}
-	if (++S->next == S->n) {
-		S->next = 0;
-		S->pass++;
-	}
-	return (kvclient_set(S->K, pair, KVBENCH_KEYLEN, val, KVBENCH_VALLEN,
-	    setcb, S));
+	return (kvclient_set(kvbench_thread_client(th), pair, KVBENCH_KEYLEN,
+	    val, KVBENCH_VALLEN, kvbench_statuscb, th));
 }
+
+/* Set the state of thread ${th}: the pair table and its size. */
+static int
+init(struct kvbench_thread *th)
+{
+	struct state *S = kvbench_thread_state(th);
+
+	S->pairs = kvbench_thread_pairs(th);
+	S->n = kvbench_thread_opts(th)->n;
+	return (0);
+}
+
+static const struct kvbench_workload w = {
+	.cl = { "<socket> N", KVBENCH_ARGS_ADDR_N, 50, 10, 4096, 1,
+	    NULL },
+	.pairs = 1, .statesize = sizeof(struct state), .init = init,
+	.issue = issue,
+};
 
 int
 main(int argc, char *argv[])
 {
-	struct kvbench_opts o;
-	struct event_base *base;
-	struct state S = { 0 };
-	size_t i;
 
-	kvbench_getopts(argc, argv, &o, KVBENCH_ARGS_ADDR_N, "<socket> N",
-	    50, 10, 4096);
-	S.n = o.n;
-	if ((S.pairs = kvbench_pairs(o.n)) == NULL)
-		exit(1);
-	if ((base = event_base_new()) == NULL) {
-		warn0("event_base_new failed");
-		exit(1);
-	}
-	if ((S.K = kvbench_connect(base, &o)) == NULL)
-		exit(1);
-	if ((S.m = kvbench_meter_new(base, o.warmup, o.seconds,
-	    o.quiet ? NULL : stdout, KVBENCH_PRINT_SECONDS)) == NULL)
-		exit(1);
-	for (i = 0; i < o.inflight; i++)
-		if (issue(&S))
-			exit(1);
-	event_base_dispatch(base);
-	if (S.failed || !kvbench_meter_done(S.m)) {
-		warn0("benchmark failed");
-		exit(1);
-	}
-	kvbench_meter_report(S.m, o.quiet);
-	kvbench_meter_free(S.m);
-	kvclient_free(S.K);
-	event_base_free(base);
-	free(S.pairs);
-	return (0);
+	return (kvbench_run(argc, argv, &w));
 }

@@ -1,14 +1,12 @@
 /*
  * hotspot_read <socket> N: pick 2^16 consecutive keys (in key order) at
  * random among the N >= 2^16 pairs of the benchmark stream, GET them in
- * a random order, and repeat with a new order; many requests in flight
- * on one connection.  Print GETs per second, then the median.
+ * a random order, and repeat with a new order; many requests in flight.
+ * Print GETs per second, then the median.  With several threads
+ * (kvbench_run()), they share the hot keys (chosen from --seed) and
+ * each walks its own random orders of them.
  */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include <event2/event.h>
 
 #include "kvbench/kvbench.h"
 #include "kvclient/kvclient.h"
@@ -17,17 +15,11 @@
 #define HOT	65536
 
 struct state {
-	struct kvclient *K;
-	struct kvbench_meter *m;
 	struct kvbench_rng rng;
-	uint8_t *pairs;
-	uint64_t first;
+	const uint8_t *hot;	/* The first hot pair. */
 	uint32_t perm[HOT];
 	size_t pos;
-	int failed;
 };
-
-static int issue(struct state *);
 
 static void
 shuffle(struct state *S)
@@ -44,85 +36,66 @@ shuffle(struct state *S)
 	S->pos = 0;
 }
 
-static void
-getcb(void *cookie, int status, const uint8_t *v, size_t vl)
-{
-	struct state *S = cookie;
-
-	(void)v;
-	(void)vl;
-	if (status == KVCLIENT_FAIL) {
-		S->failed = 1;
-		event_base_loopbreak(kvclient_base(S->K));
-		return;
-	}
-	kvbench_meter_add(S->m, 1);
-	if (!kvbench_meter_done(S->m) && issue(S))
-		S->failed = 1;
-}
-
 static int
-issue(struct state *S)
+issue(struct kvbench_thread *th)
 {
-	uint64_t i;
+	struct state *S = kvbench_thread_state(th);
+	uint32_t i;
 
 	if (S->pos == HOT)
 		shuffle(S);
-	i = S->first + S->perm[S->pos++];
-	if (S->pos < HOT)
-		__builtin_prefetch(S->pairs + (S->first + S->perm[S->pos]) *
+	i = S->perm[S->pos++];
+	if (S->pos + 8 < HOT)
+		__builtin_prefetch(S->hot + (size_t)S->perm[S->pos + 8] *
 		    KVBENCH_PAIRLEN);
-	return (kvclient_get(S->K, S->pairs + i * KVBENCH_PAIRLEN,
-	    KVBENCH_KEYLEN, getcb, S));
+	return (kvclient_get(kvbench_thread_client(th),
+	    S->hot + (size_t)i * KVBENCH_PAIRLEN, KVBENCH_KEYLEN, kvbench_getcb, th));
 }
+
+static int
+setup(const struct kvbench_opts *o, void *arg)
+{
+
+	(void)arg;
+	if (o->n < HOT) {
+		warn0("N must be at least %d", HOT);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Pick the hot keys (from --seed, whatever the thread) and an order. */
+static int
+init(struct kvbench_thread *th)
+{
+	const struct kvbench_opts *o = kvbench_thread_opts(th);
+	struct state *S = kvbench_thread_state(th);
+	struct kvbench_rng r0;
+	size_t i;
+
+	kvbench_rng_seed(&r0, o->seed);
+	S->hot = kvbench_thread_pairs(th) +
+	    kvbench_rng_below(&r0, o->n - HOT + 1) * KVBENCH_PAIRLEN;
+	if (kvbench_thread_index(th) == 0)
+		S->rng = r0;
+	else
+		kvbench_rng_seed(&S->rng, kvbench_thread_seed(th));
+	for (i = 0; i < HOT; i++)
+		S->perm[i] = (uint32_t)i;
+	shuffle(S);
+	return (0);
+}
+
+static const struct kvbench_workload w = {
+	.cl = { "<socket> N", KVBENCH_ARGS_ADDR_N, 50, 10, 4096, 2,
+	    NULL },
+	.pairs = 1, .statesize = sizeof(struct state), .setup = setup,
+	.init = init, .issue = issue,
+};
 
 int
 main(int argc, char *argv[])
 {
-	struct kvbench_opts o;
-	struct event_base *base;
-	struct state *S;
-	size_t i;
 
-	kvbench_getopts(argc, argv, &o, KVBENCH_ARGS_ADDR_N, "<socket> N",
-	    50, 10, 4096);
-	if (o.n < HOT) {
-		warn0("N must be at least %d", HOT);
-		exit(1);
-	}
-	if ((S = calloc(1, sizeof(*S))) == NULL) {
-		warnp("calloc");
-		exit(1);
-	}
-	kvbench_rng_seed(&S->rng, o.seed);
-	S->first = kvbench_rng_below(&S->rng, o.n - HOT + 1);
-	for (i = 0; i < HOT; i++)
-		S->perm[i] = (uint32_t)i;
-	shuffle(S);
-	if ((S->pairs = kvbench_pairs(o.n)) == NULL)
-		exit(1);
-	if ((base = event_base_new()) == NULL) {
-		warn0("event_base_new failed");
-		exit(1);
-	}
-	if ((S->K = kvbench_connect(base, &o)) == NULL)
-		exit(1);
-	if ((S->m = kvbench_meter_new(base, o.warmup, o.seconds,
-	    o.quiet ? NULL : stdout, KVBENCH_PRINT_SECONDS)) == NULL)
-		exit(1);
-	for (i = 0; i < o.inflight; i++)
-		if (issue(S))
-			exit(1);
-	event_base_dispatch(base);
-	if (S->failed || !kvbench_meter_done(S->m)) {
-		warn0("benchmark failed");
-		exit(1);
-	}
-	kvbench_meter_report(S->m, o.quiet);
-	kvbench_meter_free(S->m);
-	kvclient_free(S->K);
-	event_base_free(base);
-	free(S->pairs);
-	free(S);
-	return (0);
+	return (kvbench_run(argc, argv, &w));
 }

@@ -18,8 +18,10 @@ main(int argc, char *argv[])
 	uint64_t x, i;
 	size_t ny;
 
-	kvbench_getopts(argc, argv, &o, KVBENCH_ARGS_N, "N > pairs", 0, 0,
-	    0);
+	static const struct kvbench_cmdline cl = { "N > pairs",
+	    KVBENCH_ARGS_N, 0, 0, 0, 0, NULL };
+
+	kvbench_getopts(argc, argv, &o, &cl);
 	if ((blk = malloc(KVBENCH_BLOCK * KVBENCH_PAIRLEN)) == NULL) {
 		warnp("malloc");
 		exit(1);

@@ -71,8 +71,10 @@ main(int argc, char *argv[])
 	double t0, t;
 	size_t i;
 
-	kvbench_getopts(argc, argv, &o, KVBENCH_ARGS_ADDR, "<socket>", 0, 0,
-	    4096);
+	static const struct kvbench_cmdline cl = { "<socket>",
+	    KVBENCH_ARGS_ADDR, 0, 0, 4096, 0, NULL };
+
+	kvbench_getopts(argc, argv, &o, &cl);
 	S.count = o.count ? o.count : 1000000;
 	if ((base = event_base_new()) == NULL) {
 		warn0("event_base_new failed");
