@@ -20,6 +20,7 @@
 
 #include "btree.h"
 #include "dispatch.h"
+#include "pagestore.h"
 
 #define KVLDS_VERSION	"kvlds 1.0"
 
@@ -31,6 +32,12 @@
 #define DEF_MAXCONNS	1024
 #define MAX_DELAY	3600.0		/* -w at most an hour. */
 #define HS_TIMEOUT	5.0		/* Handshake deadline, s. */
+
+/* Long options without a short form. */
+#define OPT_S3_ENDPOINT		256
+#define OPT_S3_REGION		257
+#define OPT_S3_CREDENTIALS	258
+#define OPT_S3_OWNER		259
 
 static void
 usage(FILE *f)
@@ -46,6 +53,9 @@ usage(FILE *f)
 	    "             [-K <key file> [--passphrase <method:arg>]\n"
 	    "              [--max-memory <size>] [--max-time <seconds>]\n"
 	    "              [--no-pfs | --require-pfs]]\n"
+	    "             [-d s3://<bucket>/<prefix> --s3-endpoint <URL>\n"
+	    "              [--s3-region <region>] [--s3-credentials <file>]\n"
+	    "              [--s3-owner <name>]]\n"
 	    "       kvlds --help | --version\n");
 	if (f != stdout)
 		return;
@@ -58,6 +68,15 @@ usage(FILE *f)
 	    "  --no-pfs       handshakes without Diffie-Hellman (spiped -f)\n"
 	    "  --require-pfs  refuse peers without forward secrecy "
 	    "(spiped -g)\n"
+	    "  -d s3://<bucket>/<prefix>\n"
+	    "                 keep the pages in an S3-compatible object store\n"
+	    "  --s3-endpoint <URL>       http(s)://host[:port] of the store\n"
+	    "  --s3-region <region>      signing region (us-east-1)\n"
+	    "  --s3-credentials <file>   AWS_ACCESS_KEY_ID=, "
+	    "AWS_SECRET_ACCESS_KEY=\n"
+	    "                            lines (default: the environment)\n"
+	    "  --s3-owner <name>         lease owner (default: the host "
+	    "name)\n"
 	    "%s", keyfile_opts_usage);
 }
 
@@ -120,6 +139,11 @@ main(int argc, char *argv[])
 		{"max-time", required_argument, NULL, 'P'},
 		{"no-pfs", no_argument, NULL, 'f'},
 		{"require-pfs", no_argument, NULL, 'R'},
+		{"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
+		{"s3-region", required_argument, NULL, OPT_S3_REGION},
+		{"s3-credentials", required_argument, NULL,
+		    OPT_S3_CREDENTIALS},
+		{"s3-owner", required_argument, NULL, OPT_S3_OWNER},
 		{"help", no_argument, NULL, 'H'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -145,6 +169,7 @@ main(int argc, char *argv[])
 	struct dispatch *D;
 	struct daemon_signals *ds;
 	struct keyfile_opts kopts;
+	struct pagestore_s3_conf s3c;
 	const char *opt_K = NULL;
 	uint8_t *key = NULL;
 	int lenc[MAXSOCKS];
@@ -153,6 +178,7 @@ main(int argc, char *argv[])
 
 	log_init(argv[0]);
 	memset(&kopts, 0, sizeof(kopts));
+	memset(&s3c, 0, sizeof(s3c));
 
 	while ((ch = getopt_long(argc, argv, "s:d:b:C:c:k:v:p:S:w:g:n:1Fu:K:",
 	    longopts, &li)) != -1) {
@@ -246,6 +272,18 @@ main(int argc, char *argv[])
 		case 'L':
 			use_syslog = 1;
 			break;
+		case OPT_S3_ENDPOINT:
+			s3c.endpoint = optarg;
+			break;
+		case OPT_S3_REGION:
+			s3c.region = optarg;
+			break;
+		case OPT_S3_CREDENTIALS:
+			s3c.credentials = optarg;
+			break;
+		case OPT_S3_OWNER:
+			s3c.owner = optarg;
+			break;
 		case 'H':
 			usage(stdout);
 			exit(0);
@@ -266,6 +304,20 @@ main(int argc, char *argv[])
 		warn0("%s", nsocks == 0 ? "a socket (-s) is required" :
 		    "a data directory (-d) is required");
 		usage(stderr);
+		exit(1);
+	}
+
+	/* An object store (-d s3://...) needs its endpoint, nothing else. */
+	if (pagestore_is_s3(opt_d)) {
+		if (s3c.endpoint == NULL) {
+			warn0("-d %s: an object store needs --s3-endpoint",
+			    opt_d);
+			exit(1);
+		}
+		pagestore_set_s3(&s3c);
+	} else if (s3c.endpoint != NULL || s3c.region != NULL ||
+	    s3c.credentials != NULL || s3c.owner != NULL) {
+		warn0("--s3-* options apply only to -d s3://<bucket>/<prefix>");
 		exit(1);
 	}
 
