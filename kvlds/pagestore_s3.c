@@ -626,10 +626,10 @@ s3ps_statline(struct pagestore *base, char *buf, size_t len)
 	pthread_mutex_lock(&ps->smtx);
 	t = ps->tot;
 	pthread_mutex_unlock(&ps->smtx);
-	snprintf(buf, len, "s3 requests %ju (%ju retries, %ju connections), "
-	    "bytes sent %ju, received %ju; batch PUTs %ju (%ju bytes), "
-	    "pointer PUTs %ju, lease PUTs %ju, page GETs %ju (cache hits "
-	    "%ju), raw GETs %ju, DELETEs %ju, LISTs %ju, tail GETs %ju",
+	snprintf(buf, len, "s3: requests %ju, retries %ju, connections %ju, "
+	    "bytes sent %ju, bytes received %ju, batch PUTs %ju, batch bytes "
+	    "%ju, pointer PUTs %ju, lease PUTs %ju, page GETs %ju, cache hits "
+	    "%ju, raw GETs %ju, DELETEs %ju, LISTs %ju, tail GETs %ju",
 	    (uintmax_t)t.requests, (uintmax_t)t.retries,
 	    (uintmax_t)t.connects, (uintmax_t)t.bytes_out,
 	    (uintmax_t)t.bytes_in, (uintmax_t)ps->n_bput,

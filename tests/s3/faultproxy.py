@@ -9,6 +9,8 @@ An HTTP/1.1 proxy on 127.0.0.1:PORT in front of an S3 server on
                      forwarding them (the client should time out)
   --corrupt SUB      flip one byte of every 2xx GET body whose path
                      contains SUB
+SIGUSR1 toggles an outage: while it lasts, every request is answered 503
+SlowDown (a period of 503s of a length the test chooses).
 Requests are forwarded unchanged (Host included, so signatures hold) over
 one upstream connection per client connection.  The counts of what it did
 go to stdout as "served N failed N stalled N corrupted N" on SIGTERM.
@@ -38,6 +40,7 @@ while i < len(args):
 lock = threading.Lock()
 count = {"served": 0, "failed": 0, "stalled": 0, "corrupted": 0}
 seen = [0]
+down = [False]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -62,7 +65,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with lock:
             seen[0] += 1
             k = seen[0]
-        if k <= opts["fail503"]:
+        if k <= opts["fail503"] or down[0]:
             with lock:
                 count["failed"] += 1
             self.reply(503, [("Content-Type", "application/xml")],
@@ -105,5 +108,10 @@ def stop(sig, frame):
     sys.exit(0)
 
 
+def toggle(sig, frame):
+    down[0] = not down[0]
+
+
 signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGUSR1, toggle)
 srv.serve_forever()

@@ -16,6 +16,8 @@
  *   ping     one PUT and GET of a small object
  *   bench    timings: 200 PUTs and 200 ranged GETs of 4 KiB one at a
  *            time, the same 8 at a time, and 20 PUTs/GETs of 1 MiB
+ *   list     print "KEY SIZE" for every object under PREFIX (no stats
+ *            line): the kvlds scenarios count objects with it
  * Without -c the credentials come from AWS_ACCESS_KEY_ID and
  * AWS_SECRET_ACCESS_KEY.  Prints "ok: ..." per check and a "stats" line;
  * exits 0 only if every check passed.
@@ -416,6 +418,16 @@ bench(struct s3 *s3, const char *pfx)
 	timed(s3, pfx, "GET 1 MiB", 0, 1 << 20, 20, 1, buf);
 }
 
+/* list: print every key under ${pfx} with its size. */
+static int
+keys_cb(void *cookie, const char *key, uint64_t size)
+{
+
+	(void)cookie;
+	printf("%s %llu\n", key, (unsigned long long)size);
+	return (0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -467,6 +479,11 @@ main(int argc, char *argv[])
 	free(akid);
 	free(secret);
 
+	if (strcmp(argv[optind], "list") == 0) {
+		ch = s3_list(s3, pfx, 0, keys_cb, NULL);
+		s3_close(s3);
+		exit(ch ? 1 : 0);
+	}
 	if (strcmp(argv[optind], "basic") == 0)
 		basic(s3, pfx);
 	else if (strcmp(argv[optind], "retry") == 0)
@@ -486,6 +503,6 @@ main(int argc, char *argv[])
 
 usage:
 	fprintf(stderr, "usage: s3check -e ENDPOINT -b BUCKET [-c CREDFILE] "
-	    "[-p PREFIX] [-t MS] [-r N] [-v] basic|retry|corrupt|ping|bench\n");
+	    "[-p PREFIX] [-t MS] [-r N] [-v] basic|retry|corrupt|ping|bench|list\n");
 	exit(2);
 }
