@@ -1,4 +1,7 @@
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +63,20 @@ struct conn {
 
 #define NOREQ	UINT32_MAX
 
+/* What the threads of one run share. */
+struct shared {
+	const uint8_t *pairs;
+	pthread_barrier_t start;	/* All connected: start the clock. */
+	atomic_int failed;		/* A thread could not start. */
+	struct kvclient_opts ko;	/* With the key, loaded once. */
+	atomic_uint_fast64_t requests;	/* Completions, for the progress. */
+	atomic_uint_fast64_t errors;
+};
+
 struct bench {
 	const struct bench_conf *cf;
+	struct shared *sh;		/* NULL with one thread. */
+	uint64_t shown;			/* sh->requests at the last line. */
 	struct bench_result *res;
 	struct event_base *base;
 	struct event *tick, *pump, *drainev;
@@ -426,6 +441,7 @@ static struct bench_sec *
 record_sec(struct bench *B, double t, double len)
 {
 	struct bench_result *res = B->res;
+	struct kvbench_hist *h;
 	struct bench_sec *s;
 
 	if (res->nsecs == B->seccap) {
@@ -444,6 +460,18 @@ record_sec(struct bench *B, double t, double len)
 	s->p99 = kvbench_hist_quantile(&B->sec, 0.99);
 	s->max = B->sec.count ? B->sec.max : 0;
 	s->warmup = (t - 0.5 < B->tmeasure);
+	if (B->sh != NULL) {
+		/* Kept so that the threads' seconds can be merged. */
+		if ((h = realloc(res->sechist, B->seccap * sizeof(*h))) ==
+		    NULL) {
+			warnp("realloc");
+			return (NULL);
+		}
+		res->sechist = h;
+		h[res->nsecs - 1] = B->sec;
+		atomic_fetch_add(&B->sh->requests, B->sec_requests);
+		atomic_fetch_add(&B->sh->errors, B->sec_errors);
+	}
 	kvbench_hist_reset(&B->sec);
 	B->sec_requests = B->sec_errors = 0;
 	B->lastsec = t;
@@ -458,6 +486,7 @@ tickcb(evutil_socket_t fd, short what, void *cookie)
 	struct bench_sec *s;
 	double t = now();
 	size_t i, alive = 0;
+	uint64_t all, errs;
 
 	(void)fd;
 	(void)what;
@@ -466,7 +495,19 @@ tickcb(evutil_socket_t fd, short what, void *cookie)
 		stop_sending(B);
 		return;
 	}
-	if (B->cf->progress) {
+	if (B->cf->progress && B->sh != NULL) {
+		/* Thread 0: every thread's count, its own p99. */
+		all = atomic_load(&B->sh->requests);
+		errs = atomic_load(&B->sh->errors);
+		fprintf(stderr, "\r[%4u s]%s %10ju req/s  p99 %9.3f ms "
+		    "(thread 1: so far %9.3f ms)  errors %ju so far  ",
+		    B->nticks, s->warmup ? " warm-up" : "",
+		    (uintmax_t)(all - B->shown), (double)s->p99 / 1e6,
+		    (double)kvbench_hist_quantile(&res->all, 0.99) / 1e6,
+		    (uintmax_t)errs);
+		fflush(stderr);
+		B->shown = all;
+	} else if (B->cf->progress) {
 		fprintf(stderr, "\r[%4u s]%s %10ju req/s  p99 %9.3f ms "
 		    "(so far %9.3f ms)  errors %ju so far  in flight %zu  ",
 		    B->nticks, s->warmup ? " warm-up" : "",
@@ -528,12 +569,10 @@ conn_open(struct bench *B, struct conn *c, const struct kvclient_opts *ko)
 	return (0);
 }
 
-/**
- * bench_run(conf, res):
- * Run the benchmark ${conf} describes and fill ${res}.
- */
-int
-bench_run(const struct bench_conf *cf, struct bench_result *res)
+/* One thread's run (all of it with one thread; ${sh} NULL then). */
+static int
+run1(const struct bench_conf *cf, struct bench_result *res,
+    struct shared *sh)
 {
 	struct bench *B;
 	struct kvclient_opts ko;
@@ -542,7 +581,7 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 	uint8_t key[32];
 	double t;
 	size_t i;
-	int t2, rc = -1;
+	int t2, rc = -1, waited = 0;
 
 	memset(res, 0, sizeof(*res));
 	kvbench_hist_reset(&res->all);
@@ -553,6 +592,7 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 		return (-1);
 	}
 	B->cf = cf;
+	B->sh = sh;
 	B->res = res;
 	kvbench_hist_reset(&B->sec);
 	kvbench_rng_seed(&B->rng, cf->seed);
@@ -560,7 +600,10 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 		B->mixtotal += cf->mix[t2];
 		B->cummix[t2] = B->mixtotal;
 	}
-	if (cf->stream && ((B->pairs = kvbench_pairs(cf->nkeys)) == NULL))
+	if (sh != NULL)
+		B->pairs = (uint8_t *)(uintptr_t)sh->pairs;
+	else if (cf->stream && ((B->pairs = kvbench_pairs(cf->nkeys)) ==
+	    NULL))
 		goto err0;
 	if (cf->dist == BD_ZIPF)
 		zipf_init(B);
@@ -582,7 +625,9 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 		goto err1;
 	}
 	memset(&ko, 0, sizeof(ko));
-	if (cf->keyfile != NULL) {
+	if (sh != NULL)
+		ko = sh->ko;
+	else if (cf->keyfile != NULL) {
 		if (keyfile_load(cf->keyfile, NULL, key))
 			goto err2;
 		ko.key = key;
@@ -590,6 +635,13 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 	for (i = 0; i < cf->conns; i++)
 		if (conn_open(B, &B->conns[i], &ko))
 			goto err3;
+	/* Every thread connected (or failed): start together. */
+	if (sh != NULL) {
+		waited = 1;
+		(void)pthread_barrier_wait(&sh->start);
+		if (atomic_load(&sh->failed))
+			goto err3;
+	}
 	if (((B->tick = event_new(B->base, -1, EV_PERSIST, tickcb, B)) ==
 	    NULL) || ((B->drainev = evtimer_new(B->base, draincb, B)) ==
 	    NULL) || ((cf->rate > 0) && ((B->pump = event_new(B->base, -1,
@@ -641,8 +693,175 @@ err2:
 err1:
 	event_base_free(B->base);
 err0:
-	free(B->pairs);
+	if (sh == NULL)
+		free(B->pairs);
 	free(B);
+	if ((sh != NULL) && !waited) {
+		/* Let the others go, and fail them. */
+		atomic_store(&sh->failed, 1);
+		(void)pthread_barrier_wait(&sh->start);
+	}
+	return (rc);
+}
+
+/* A thread of a run: its configuration, result and status. */
+struct thread {
+	struct bench_conf cf;
+	struct bench_result res;
+	struct shared *sh;
+	pthread_t thr;
+	int rc;
+};
+
+static void *
+thread_main(void *cookie)
+{
+	struct thread *th = cookie;
+
+	th->rc = run1(&th->cf, &th->res, th->sh);
+	return (NULL);
+}
+
+/* Merge the results of the ${n} threads ${th} into ${res}. */
+static int
+merge(struct thread *th, size_t n, struct bench_result *res)
+{
+	struct kvbench_hist *h;
+	struct bench_sec *s;
+	size_t i, k, nsecs = 0;
+	int t;
+
+	if ((h = malloc(sizeof(*h))) == NULL) {
+		warnp("malloc");
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < BT_NTYPES; t++) {
+			res->ok[t] += th[i].res.ok[t];
+			res->no[t] += th[i].res.no[t];
+			res->errors[t] += th[i].res.errors[t];
+			kvbench_hist_merge(&res->type[t], &th[i].res.type[t]);
+		}
+		kvbench_hist_merge(&res->all, &th[i].res.all);
+		res->unanswered += th[i].res.unanswered;
+		if (th[i].res.seconds > res->seconds)
+			res->seconds = th[i].res.seconds;
+		if (th[i].res.nsecs > nsecs)
+			nsecs = th[i].res.nsecs;
+	}
+	if ((nsecs > 0) &&
+	    ((res->secs = calloc(nsecs, sizeof(*res->secs))) == NULL)) {
+		warnp("calloc");
+		free(h);
+		return (-1);
+	}
+	for (k = 0; k < nsecs; k++) {
+		s = &res->secs[k];
+		kvbench_hist_reset(h);
+		s->warmup = 1;
+		for (i = 0; i < n; i++) {
+			if (k >= th[i].res.nsecs)
+				continue;
+			s->requests += th[i].res.secs[k].requests;
+			s->errors += th[i].res.secs[k].errors;
+			s->warmup &= th[i].res.secs[k].warmup;
+			kvbench_hist_merge(h, &th[i].res.sechist[k]);
+		}
+		s->p50 = kvbench_hist_quantile(h, 0.5);
+		s->p99 = kvbench_hist_quantile(h, 0.99);
+		s->max = h->count ? h->max : 0;
+	}
+	res->nsecs = nsecs;
+	free(h);
+	return (0);
+}
+
+/**
+ * bench_run(conf, res):
+ * Run the benchmark ${conf} describes and fill ${res}.
+ */
+int
+bench_run(const struct bench_conf *cf, struct bench_result *res)
+{
+	struct shared sh;
+	struct thread *th;
+	uint8_t *pairs = NULL;
+	uint8_t key[32];
+	size_t T = cf->threads, i;
+	uint64_t given = 0;
+	int t, rc = -1;
+
+	if (T <= 1)
+		return (run1(cf, res, NULL));
+	memset(res, 0, sizeof(*res));
+	kvbench_hist_reset(&res->all);
+	for (t = 0; t < BT_NTYPES; t++)
+		kvbench_hist_reset(&res->type[t]);
+	memset(&sh, 0, sizeof(sh));
+	atomic_init(&sh.requests, 0);
+	atomic_init(&sh.errors, 0);
+	atomic_init(&sh.failed, 0);
+	if ((th = calloc(T, sizeof(*th))) == NULL) {
+		warnp("calloc");
+		return (-1);
+	}
+	if (cf->stream && ((pairs = kvbench_pairs(cf->nkeys)) == NULL))
+		goto err0;
+	sh.pairs = pairs;
+	if (cf->keyfile != NULL) {
+		if (keyfile_load(cf->keyfile, NULL, key))
+			goto err0;
+		sh.ko.key = key;
+	}
+	if ((errno = pthread_barrier_init(&sh.start, NULL, (unsigned)T))) {
+		warnp("pthread_barrier_init");
+		goto err1;
+	}
+
+	/* Divide the connections, the rate and the request count. */
+	for (i = 0; i < T; i++) {
+		th[i].cf = *cf;
+		th[i].cf.conns = cf->conns / T + (i < cf->conns % T);
+		th[i].cf.rate = cf->rate * (double)th[i].cf.conns /
+		    (double)cf->conns;
+		/* In proportion to the connections, as the rate. */
+		th[i].cf.requests = (uint64_t)((double)cf->requests *
+		    (double)th[i].cf.conns / (double)cf->conns);
+		given += th[i].cf.requests;
+		th[i].cf.seed = cf->seed ^ ((uint64_t)i * 0x9e3779b97f4a7c15ULL);
+		th[i].cf.progress = cf->progress && (i == 0);
+		th[i].sh = &sh;
+	}
+	/* What rounding left goes to the first threads. */
+	for (i = 0; given < cf->requests; i = (i + 1) % T, given++)
+		th[i].cf.requests++;
+	for (i = 0; i < T; i++)
+		if ((cf->requests > 0) && (th[i].cf.requests == 0))
+			th[i].cf.requests = 1;
+	for (i = 0; i < T; i++) {
+		if ((errno = pthread_create(&th[i].thr, NULL, thread_main,
+		    &th[i])) != 0) {
+			/* The others would wait for it forever. */
+			warnp("pthread_create");
+			exit(1);
+		}
+	}
+	rc = 0;
+	for (i = 0; i < T; i++) {
+		pthread_join(th[i].thr, NULL);
+		if (th[i].rc)
+			rc = -1;
+	}
+	if ((rc == 0) && merge(th, T, res))
+		rc = -1;
+	for (i = 0; i < T; i++)
+		bench_result_free(&th[i].res);
+	pthread_barrier_destroy(&sh.start);
+err1:
+	OPENSSL_cleanse(key, sizeof(key));
+err0:
+	free(pairs);
+	free(th);
 	return (rc);
 }
 
@@ -656,5 +875,7 @@ bench_result_free(struct bench_result *res)
 
 	free(res->secs);
 	res->secs = NULL;
+	free(res->sechist);
+	res->sechist = NULL;
 	res->nsecs = 0;
 }

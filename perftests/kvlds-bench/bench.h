@@ -34,6 +34,7 @@ struct bench_conf {
 	int stream;			/* --stream: mkpairs keys */
 	uint32_t range_bytes;		/* --range-bytes */
 	size_t conns;			/* -c, --conns */
+	size_t threads;			/* -T, --threads */
 	size_t inflight;		/* --inflight (per connection) */
 	double rate;			/* --rate (total/s; 0: closed loop) */
 	double duration;		/* -d, --duration */
@@ -62,6 +63,7 @@ struct bench_result {
 	struct kvbench_hist type[BT_NTYPES];
 	struct bench_sec *secs;
 	size_t nsecs;
+	struct kvbench_hist *sechist;	/* Per second (threads only). */
 };
 
 /* Names of the request types, for the command line and the reports. */
@@ -70,7 +72,10 @@ extern const char * const bench_type_name[BT_NTYPES];
 /**
  * bench_run(conf, res):
  * Run the benchmark ${conf} describes and fill ${res} (whose arrays the
- * caller frees with bench_result_free()).  Return 0, or -1 on error
+ * caller frees with bench_result_free()).  With ${conf}->threads > 1 the
+ * connections (at least one per thread), the rate and the request count
+ * are divided between that many threads, each with its own event loop;
+ * their results are merged (the per-second series second by second).  Return 0, or -1 on error
  * (printed): connection failure at start, out of memory.  Failures of
  * requests during the run are counted, not fatal.
  */

@@ -42,7 +42,10 @@ usage(FILE *f)
 "  --stream           use the keys and values of mkpairs' stream of N\n"
 "                     pairs (a store loaded with bulk_insert)\n"
 "  --range-bytes B    RANGE max bytes (default 4096)\n"
-"  -c, --conns N      connections (default 1)\n"
+"  -c, --conns N      connections (default 1; at least one per thread)\n"
+"  -T, --threads N    client threads, each with its own event loop and\n"
+"                     its share of the connections, the rate and the\n"
+"                     request count (default 1)\n"
 "  --inflight N       requests in flight per connection (default 64;\n"
 "                     open loop 1024)\n"
 "  --rate R           open loop: send R requests/s in total on a fixed\n"
@@ -157,6 +160,7 @@ main(int argc, char *argv[])
 		{ "stream", no_argument, NULL, O_STREAM },
 		{ "range-bytes", required_argument, NULL, O_RBYTES },
 		{ "conns", required_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "inflight", required_argument, NULL, O_INFLIGHT },
 		{ "rate", required_argument, NULL, O_RATE },
 		{ "duration", required_argument, NULL, 'd' },
@@ -190,10 +194,11 @@ main(int argc, char *argv[])
 	cf.valsize = 40;
 	cf.range_bytes = 4096;
 	cf.conns = 1;
+	cf.threads = 1;
 	cf.duration = 10;
 	cf.drain = 10;
 
-	while ((ch = getopt_long(argc, argv, "t:K:c:d:n:", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "t:K:c:T:d:n:", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 't':
@@ -252,6 +257,13 @@ main(int argc, char *argv[])
 				goto bad;
 			}
 			cf.conns = (size_t)u;
+			break;
+		case 'T':
+			if (parse_uint64(optarg, 1, 64, &u)) {
+				warnp("--threads %s (1 to 64)", optarg);
+				goto bad;
+			}
+			cf.threads = (size_t)u;
 			break;
 		case O_INFLIGHT:
 			if (parse_uint64(optarg, 1, 1 << 20, &u)) {
@@ -328,6 +340,8 @@ main(int argc, char *argv[])
 		warn0("no target: -t <address>");
 		goto bad;
 	}
+	if (cf.conns < cf.threads)
+		cf.conns = cf.threads;
 	if (cf.inflight == 0)
 		cf.inflight = (cf.rate > 0) ? 1024 : 64;
 	if (cf.stream) {
