@@ -1185,7 +1185,7 @@ pend_free(struct pend *p)
 
 /* The handshake of ${cookie} ended: serve it, or drop it. */
 static void
-pend_done(void *cookie, struct proto_session *sess)
+pend_done(void *cookie, struct proto_session *sess, int err)
 {
 	struct pend *p = cookie;
 	struct dispatch *D = p->D;
@@ -1196,10 +1196,8 @@ pend_done(void *cookie, struct proto_session *sess)
 	pend_free(p);
 	if (sess == NULL) {
 		D->nhsfail++;
-		log_ratelimited("connection %ju dropped: spiped handshake "
-		    "failed (wrong key, a peer refused by --require-pfs or "
-		    "--no-pfs, not spiped, or no answer within %.0f s)",
-		    (uintmax_t)serial, D->opts.hs_timeout);
+		log_ratelimited("connection %ju dropped: spiped %s",
+		    (uintmax_t)serial, proto_handshake_strerror(err));
 		close(fd);
 	} else if (D->shutting) {
 		proto_session_free(sess);

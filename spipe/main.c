@@ -127,7 +127,7 @@ main(int argc, char **argv)
 	struct sock_addr **sas, **bas = NULL;
 	struct proto_session *session;
 	uint8_t K[PROTO_KEYLEN];
-	int fast = 0, reqpfs = 0, nokeepalive = 0, ch, s;
+	int fast = 0, reqpfs = 0, nokeepalive = 0, ch, s, hserr;
 	double timeout = 5.0;
 
 	log_init(argv[0]);
@@ -209,10 +209,10 @@ main(int argc, char **argv)
 	if (set_timeouts(s, timeout))
 		exit(1);
 	session = proto_handshake_blocking(s, K, (fast ? PROTO_HS_NOPFS : 0) |
-	    (reqpfs ? PROTO_HS_REQPFS : 0));
+	    (reqpfs ? PROTO_HS_REQPFS : 0), &hserr);
 	pcrypt_cleanse(K, sizeof(K));
 	if (session == NULL) {
-		warn0("handshake with %s failed", tgt);
+		warn0("%s: %s", tgt, proto_handshake_strerror(hserr));
 		exit(1);
 	}
 	if (set_timeouts(s, 0))

@@ -124,14 +124,13 @@ conn_pump(struct conn *c)
 }
 
 static void
-callback_handshake(void *cookie, struct proto_session *s)
+callback_handshake(void *cookie, struct proto_session *s, int err)
 {
 	struct conn *c = cookie;
 
 	c->hs = NULL;
 	if (s == NULL) {
-		log_ratelimited("handshake failed (wrong key, bad data, "
-		    "forward secrecy refused, or timeout)");
+		log_ratelimited("%s", proto_handshake_strerror(err));
 		goto drop;
 	}
 	c->sess = s;

@@ -394,7 +394,7 @@ open_timeout(evutil_socket_t fd, short what, void *cookie)
 	(void)fd;
 	(void)what;
 	K->busy++;
-	fail(K, "timed out");
+	fail(K, "no PARAMS answer in time");
 	K->busy--;
 }
 
@@ -467,8 +467,7 @@ kvclient_open_fd(struct event_base *base, int fd,
 	}
 	event_free(tmo);
 	if (!K->gotparams) {
-		warn0("no PARAMS answer from the kvlds server%s%s",
-		    K->failwhy ? ": " : "", K->failwhy ? K->failwhy : "");
+		warn0("cannot open the kvlds connection: %s", K->failwhy);
 		goto err4;
 	}
 	return (K);

@@ -198,15 +198,14 @@ outcb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 }
 
 static void
-hscb(void *cookie, struct proto_session *s)
+hscb(void *cookie, struct proto_session *s, int err)
 {
 	struct kvclient_transport *t = cookie;
 
 	/* The handshake handle is freed by lib/proto before this call. */
 	t->hs = NULL;
 	if (s == NULL) {
-		tfail(t, "spiped handshake failed (wrong key, or not a "
-		    "spiped endpoint)");
+		tfail(t, proto_handshake_strerror(err));
 		return;
 	}
 	t->s = s;

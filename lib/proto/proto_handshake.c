@@ -32,6 +32,7 @@ struct proto_hs {
 	int flags;
 	int split;				/* stop in KEYS */
 	enum hs_state state;
+	int err;				/* proto_hs_err, once FAILED */
 	uint8_t K[PROTO_KEYLEN];
 	uint8_t nonce[PROTO_NONCELEN];		/* ours */
 	uint8_t nonce_peer[PROTO_NONCELEN];
@@ -107,6 +108,41 @@ dhpool_callback(evutil_socket_t fd, short what, void *cookie)
 	(void)what;
 	(void)cookie;
 	dhpool_fill();
+}
+
+/**
+ * proto_handshake_strerror(err):
+ * A static sentence for the proto_hs_err ${err}.
+ */
+const char *
+proto_handshake_strerror(int err)
+{
+
+	switch (err) {
+	case PROTO_HS_OK:
+		return ("handshake succeeded");
+	case PROTO_HS_EMAC:
+		return ("handshake failed: wrong key (the peer's MAC does not "
+		    "check), or the peer is not spiped");
+	case PROTO_HS_EPFS:
+		return ("handshake failed: the peer skipped Diffie-Hellman "
+		    "(spiped -f, --no-pfs) and forward secrecy is required");
+	case PROTO_HS_EGARBAGE:
+		return ("handshake failed: the peer sent garbage (an invalid "
+		    "Diffie-Hellman value): not spiped");
+	case PROTO_HS_ECLOSED:
+		return ("handshake failed: the peer closed the connection: "
+		    "wrong key? (or it refuses our forward secrecy setting, "
+		    "or is not spiped)");
+	case PROTO_HS_ETIMEOUT:
+		return ("handshake failed: timed out");
+	case PROTO_HS_EIO:
+		return ("handshake failed: connection error");
+	case PROTO_HS_EINTERNAL:
+		return ("handshake failed: internal error (memory or crypto)");
+	default:
+		return ("handshake failed");
+	}
 }
 
 /**
@@ -195,6 +231,7 @@ got_nonce(struct proto_hs *hs)
 	int server = hs->flags & PROTO_HS_SERVER;
 
 	memcpy(hs->nonce_peer, hs->in, PROTO_NONCELEN);
+	hs->err = PROTO_HS_EINTERNAL;
 	if (proto_crypt_dhmac(hs->K, server ? hs->nonce_peer : hs->nonce,
 	    server ? hs->nonce : hs->nonce_peer, hs->dhmac))
 		return (-1);
@@ -203,6 +240,7 @@ got_nonce(struct proto_hs *hs)
 	/* The client speaks first. */
 	if (!server && queue_dh(hs))
 		return (-1);
+	hs->err = PROTO_HS_OK;
 	return (0);
 }
 
@@ -247,6 +285,8 @@ derive(struct proto_hs *hs)
 	rc = 0;
 
 done:
+	if (rc != 0)
+		hs->err = PROTO_HS_EINTERNAL;
 	pcrypt_cleanse(ysc, sizeof(ysc));
 	pcrypt_cleanse(dk, sizeof(dk));
 	pcrypt_cleanse(hs->x, sizeof(hs->x));
@@ -262,19 +302,25 @@ got_dh(struct proto_hs *hs)
 	uint8_t mac[PCRYPT_SHA256_LEN];
 
 	/* The peer's MAC key is the other half of dhmac. */
+	hs->err = PROTO_HS_EINTERNAL;
 	if (pcrypt_hmac_sha256(hs->dhmac + (server ? 0 : 32), 32, ypeer,
 	    DHLEN, mac))
 		goto fail;
+	hs->err = PROTO_HS_EMAC;
 	if (pcrypt_memcmp(mac, hs->in + DHLEN, sizeof(mac)))
 		goto fail;
+	hs->err = PROTO_HS_EGARBAGE;
 	if (pcrypt_dh_check(ypeer))
 		goto fail;
+	hs->err = PROTO_HS_EPFS;
 	if ((hs->flags & PROTO_HS_REQPFS) && is_one(ypeer))
 		goto fail;
 
 	/* The server answers only a client whose y checked. */
+	hs->err = PROTO_HS_EINTERNAL;
 	if (server && queue_dh(hs))
 		goto fail;
+	hs->err = PROTO_HS_OK;
 	hs->state = KEYS;
 	if (hs->split)
 		return (0);
@@ -341,8 +387,12 @@ proto_hs_input(struct proto_hs *hs, const uint8_t *buf, size_t len)
 {
 	size_t need = proto_hs_need(hs);
 
-	if (len > need || hs->state == FAILED)
+	if (hs->state == FAILED)
+		return (-1);
+	if (len > need) {
+		hs->err = PROTO_HS_EGARBAGE;
 		goto fail;
+	}
 	memcpy(hs->in + hs->inlen, buf, len);
 	hs->inlen += len;
 	if (len < need)
@@ -361,6 +411,19 @@ proto_hs_input(struct proto_hs *hs, const uint8_t *buf, size_t len)
 fail:
 	hs->state = FAILED;
 	return (-1);
+}
+
+/**
+ * proto_hs_error(hs):
+ * Why the machine failed, or PROTO_HS_OK.
+ */
+int
+proto_hs_error(const struct proto_hs *hs)
+{
+
+	if (hs->state != FAILED)
+		return (PROTO_HS_OK);
+	return (hs->err != PROTO_HS_OK ? hs->err : PROTO_HS_EINTERNAL);
 }
 
 /**
@@ -436,9 +499,21 @@ struct proto_handshake {
 	struct event *rev;	/* readable */
 	struct event *wev;	/* writable, added only while output waits */
 	struct event *timer;
-	void (*callback)(void *, struct proto_session *);
+	void (*callback)(void *, struct proto_session *, int);
 	void *cookie;
 };
+
+/* The proto_hs_err of a failed read or write (errno). */
+static int
+io_error(void)
+{
+
+	if (errno == ECONNRESET || errno == EPIPE)
+		return (PROTO_HS_ECLOSED);
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return (PROTO_HS_ETIMEOUT);
+	return (PROTO_HS_EIO);
+}
 
 /* Write what we can; 0 if all written, 1 if more waits, -1 on error. */
 static int
@@ -464,13 +539,17 @@ hs_flush(struct proto_handshake *h)
 	}
 }
 
-/* End the handshake: free the handle, then tell the owner. */
+/*
+ * End the handshake, which succeeded if ${err} is PROTO_HS_OK: free the
+ * handle, then tell the owner.
+ */
 static void
-hs_finish(struct proto_handshake *h, int ok)
+hs_finish(struct proto_handshake *h, int err)
 {
-	void (*callback)(void *, struct proto_session *) = h->callback;
+	void (*callback)(void *, struct proto_session *, int) = h->callback;
 	void *cookie = h->cookie;
-	struct proto_session *s = ok ? proto_hs_session(h->hs) : NULL;
+	struct proto_session *s = (err == PROTO_HS_OK) ?
+	    proto_hs_session(h->hs) : NULL;
 	struct timeval zero = { 0, 0 };
 	int pfs = !(h->hs->flags & PROTO_HS_NOPFS);
 
@@ -479,7 +558,7 @@ hs_finish(struct proto_handshake *h, int ok)
 		event_base_once(h->base, -1, EV_TIMEOUT, dhpool_callback,
 		    NULL, &zero);
 	proto_handshake_cancel(h);
-	callback(cookie, s);
+	callback(cookie, s, err);
 }
 
 /* Read what the machine needs, flush its answers, finish when done. */
@@ -489,7 +568,7 @@ hs_step(struct proto_handshake *h)
 	uint8_t buf[DHMSG];
 	size_t need;
 	ssize_t r;
-	int f;
+	int f, err;
 
 	while ((need = proto_hs_need(h->hs)) > 0) {
 		r = read(h->fd, buf, need);
@@ -498,30 +577,39 @@ hs_step(struct proto_handshake *h)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
+			err = io_error();
 			goto fail;
 		}
-		if (r == 0)
+		if (r == 0) {
+			err = PROTO_HS_ECLOSED;
 			goto fail;
+		}
 		if (proto_hs_input(h->hs, buf, (size_t)r))
-			goto fail;
+			goto failhs;
 	}
 	/* Our answer goes out before the exponentiation, not after it. */
-	if ((f = hs_flush(h)) < 0)
+	if ((f = hs_flush(h)) < 0) {
+		err = io_error();
 		goto fail;
+	}
 	if (proto_hs_derive(h->hs))
-		goto fail;
+		goto failhs;
 	if (f == 1) {
-		if (event_add(h->wev, NULL))
+		if (event_add(h->wev, NULL)) {
+			err = PROTO_HS_EINTERNAL;
 			goto fail;
+		}
 		return;
 	}
 	event_del(h->wev);
 	if (proto_hs_done(h->hs))
-		hs_finish(h, 1);
+		hs_finish(h, PROTO_HS_OK);
 	return;
 
+failhs:
+	err = proto_hs_error(h->hs);
 fail:
-	hs_finish(h, 0);
+	hs_finish(h, err);
 }
 
 static void
@@ -539,7 +627,7 @@ hs_callback_timeout(evutil_socket_t fd, short what, void *cookie)
 
 	(void)fd;
 	(void)what;
-	hs_finish(cookie, 0);
+	hs_finish(cookie, PROTO_HS_ETIMEOUT);
 }
 
 /**
@@ -549,7 +637,7 @@ hs_callback_timeout(evutil_socket_t fd, short what, void *cookie)
 struct proto_handshake *
 proto_handshake_start(struct event_base *base, int fd,
     const uint8_t K[PROTO_KEYLEN], int flags, double timeout,
-    void (*callback)(void *, struct proto_session *), void *cookie)
+    void (*callback)(void *, struct proto_session *, int), void *cookie)
 {
 	struct proto_handshake *h;
 	struct timeval tv;
@@ -618,11 +706,13 @@ proto_handshake_cancel(struct proto_handshake *h)
 }
 
 /**
- * proto_handshake_blocking(fd, K, flags):
- * Run the handshake on the blocking descriptor ${fd}.
+ * proto_handshake_blocking(fd, K, flags, err):
+ * Run the handshake on the blocking descriptor ${fd}; on failure, the
+ * reason in *${err}.
  */
 struct proto_session *
-proto_handshake_blocking(int fd, const uint8_t K[PROTO_KEYLEN], int flags)
+proto_handshake_blocking(int fd, const uint8_t K[PROTO_KEYLEN], int flags,
+    int *err)
 {
 	struct proto_hs *hs;
 	struct proto_session *s = NULL;
@@ -630,22 +720,23 @@ proto_handshake_blocking(int fd, const uint8_t K[PROTO_KEYLEN], int flags)
 	const uint8_t *p;
 	size_t len, need;
 	ssize_t r;
-	int prepared = 0;
+	int prepared = 0, e = PROTO_HS_EINTERNAL;
 
 	if ((hs = proto_hs_new(K, flags)) == NULL)
-		return (NULL);
+		goto fail;
 	proto_hs_split(hs);
 	for (;;) {
 		while ((p = proto_hs_output(hs, &len)), len > 0) {
 			if ((r = write(fd, p, len)) < 0) {
 				if (errno == EINTR)
 					continue;
+				e = io_error();
 				goto done;
 			}
 			proto_hs_consumed(hs, (size_t)r);
 		}
 		if (proto_hs_derive(hs))
-			goto done;
+			goto donehs;
 		if (!prepared) {
 			if (proto_hs_prepare(hs))
 				goto done;
@@ -657,13 +748,26 @@ proto_handshake_blocking(int fd, const uint8_t K[PROTO_KEYLEN], int flags)
 		if ((r = read(fd, buf, need)) < 0) {
 			if (errno == EINTR)
 				continue;
+			e = io_error();
 			goto done;
 		}
-		if (r == 0 || proto_hs_input(hs, buf, (size_t)r))
+		if (r == 0) {
+			e = PROTO_HS_ECLOSED;
 			goto done;
+		}
+		if (proto_hs_input(hs, buf, (size_t)r))
+			goto donehs;
 	}
 	s = proto_hs_session(hs);
+	e = PROTO_HS_OK;
+	goto done;
+
+donehs:
+	e = proto_hs_error(hs);
 done:
 	proto_hs_free(hs);
+fail:
+	if (err != NULL)
+		*err = e;
 	return (s);
 }

@@ -35,6 +35,37 @@ struct event_base;
 #define PROTO_HS_NOPFS	0x2	/* -f: send y = 1, skip Diffie-Hellman */
 #define PROTO_HS_REQPFS	0x4	/* -g: refuse a peer whose y is 1 */
 
+/*
+ * Why a handshake failed: proto_hs_error() and the driver's callback give
+ * one of these, proto_handshake_strerror() a sentence for it.  A peer
+ * holding another key fails our check of its MAC (PROTO_HS_EMAC) if it
+ * speaks first, and otherwise fails its own check of ours and closes the
+ * connection (PROTO_HS_ECLOSED): the client of a server with another key
+ * sees the latter.
+ */
+enum proto_hs_err {
+	PROTO_HS_OK = 0,	/* no failure */
+	PROTO_HS_EMAC,		/* the peer's DH MAC does not check: it
+				   holds another key, or is not spiped */
+	PROTO_HS_EPFS,		/* the peer sent y = 1 (no forward secrecy)
+				   under PROTO_HS_REQPFS */
+	PROTO_HS_EGARBAGE,	/* the peer's y is not a DH value (y >= p),
+				   or it sent more than the handshake */
+	PROTO_HS_ECLOSED,	/* the peer closed or reset the connection
+				   before the handshake completed */
+	PROTO_HS_ETIMEOUT,	/* no complete handshake within the time */
+	PROTO_HS_EIO,		/* another read or write error */
+	PROTO_HS_EINTERNAL	/* a local failure: memory, crypto library */
+};
+
+/**
+ * proto_handshake_strerror(err):
+ * Return a static sentence describing the proto_hs_err ${err}, starting
+ * with "handshake failed: " (for PROTO_HS_OK: "handshake succeeded"),
+ * for messages and logs; an unknown value gets a generic sentence.
+ */
+const char *proto_handshake_strerror(int err);
+
 /* One side of one handshake. */
 struct proto_hs;
 
@@ -59,9 +90,10 @@ void proto_hs_set_nonce(struct proto_hs *hs,
  * Pick the Diffie-Hellman secret and compute y now (the costly step), if
  * not done yet.  A pair precomputed ahead of need is used if there is
  * one (proto_handshake_start refills it from its event loop after each
- * handshake with forward secrecy); each pair serves one handshake only.  Optional: a driver calls it after sending its nonce so
- * that the work overlaps the wait for the peer; otherwise it happens when
- * y is first needed.
+ * handshake with forward secrecy); each pair serves one handshake only.
+ * Optional: a driver calls it after sending its nonce so that the work
+ * overlaps the wait for the peer; otherwise it happens when y is first
+ * needed.
  */
 int proto_hs_prepare(struct proto_hs *hs);
 
@@ -97,10 +129,19 @@ size_t proto_hs_need(const struct proto_hs *hs);
  * Once a whole message is in, it is processed (this may queue output).
  * Returns 0, or -1 if the handshake failed (bad MAC, y >= p, a peer
  * without forward secrecy under PROTO_HS_REQPFS, too many bytes, or a
- * crypto failure); the connection must then be dropped.  Prints nothing
- * for protocol failures (the driver decides what to log).
+ * crypto failure); the connection must then be dropped, and
+ * proto_hs_error() says which.  Prints nothing for protocol failures (the
+ * driver decides what to log).
  */
 int proto_hs_input(struct proto_hs *hs, const uint8_t *buf, size_t len);
+
+/**
+ * proto_hs_error(hs):
+ * Once proto_hs_input() or proto_hs_derive() has failed, the reason (a
+ * proto_hs_err: PROTO_HS_EMAC, PROTO_HS_EPFS, PROTO_HS_EGARBAGE or
+ * PROTO_HS_EINTERNAL); PROTO_HS_OK before that.
+ */
+int proto_hs_error(const struct proto_hs *hs);
 
 /**
  * proto_hs_output(hs, len):
@@ -144,15 +185,17 @@ struct proto_handshake;
  * socket ${fd} in the event loop ${base}, giving up after ${timeout}
  * seconds (0 = never).  The driver reads exactly the handshake's bytes,
  * so data the peer sends after it stays in the socket.  When it ends,
- * ${callback}(${cookie}, session) is called once: session is the new
- * session (owned by the callback) on success, or NULL on failure,
- * timeout or end of file; the handle is freed just before the call.
+ * ${callback}(${cookie}, session, err) is called once: session is the new
+ * session (owned by the callback) and err PROTO_HS_OK on success, or
+ * session is NULL and err the proto_hs_err saying why (the machine's
+ * reason, PROTO_HS_ECLOSED on end of file or a reset, PROTO_HS_ETIMEOUT,
+ * PROTO_HS_EIO); the handle is freed just before the call.
  * ${fd} stays owned by the caller and is never closed here.  Returns the
  * handle, or NULL on failure (the callback is then never called).
  */
 struct proto_handshake *proto_handshake_start(struct event_base *base,
     int fd, const uint8_t K[PROTO_KEYLEN], int flags, double timeout,
-    void (*callback)(void *, struct proto_session *), void *cookie);
+    void (*callback)(void *, struct proto_session *, int), void *cookie);
 
 /**
  * proto_handshake_cancel(h):
@@ -162,12 +205,14 @@ struct proto_handshake *proto_handshake_start(struct event_base *base,
 void proto_handshake_cancel(struct proto_handshake *h);
 
 /**
- * proto_handshake_blocking(fd, K, flags):
+ * proto_handshake_blocking(fd, K, flags, err):
  * Run the handshake on the blocking descriptor ${fd} (read and written
- * directly; a timeout, if any, is the caller's business, e.g. SO_RCVTIMEO).
- * Returns the session, or NULL on failure.
+ * directly; a timeout, if any, is the caller's business, e.g. SO_RCVTIMEO,
+ * and a read that times out counts as PROTO_HS_ETIMEOUT).  Returns the
+ * session, or NULL on failure with the proto_hs_err in *${err} (if ${err}
+ * is not NULL).
  */
 struct proto_session *proto_handshake_blocking(int fd,
-    const uint8_t K[PROTO_KEYLEN], int flags);
+    const uint8_t K[PROTO_KEYLEN], int flags, int *err);
 
 #endif /* !PROTO_HANDSHAKE_H_ */

@@ -532,6 +532,29 @@ try_hs(const uint8_t Kc[32], const uint8_t Ks[32], int cflags, int sflags,
 	return (rc);
 }
 
+/*
+ * Handshake with the given flags, which must fail: return the reason the
+ * failing side gives (the other side has none: it only saw no answer).
+ */
+static int
+hs_error(const uint8_t Kc[32], const uint8_t Ks[32], int cflags,
+    int sflags)
+{
+	struct proto_hs *c, *s;
+	int ce, se;
+
+	CU_ASSERT_FATAL((c = proto_hs_new(Kc, cflags)) != NULL);
+	CU_ASSERT_FATAL((s = proto_hs_new(Ks, sflags | PROTO_HS_SERVER))
+	    != NULL);
+	CU_ASSERT(run_hs(c, s, NULL, NULL, NULL, NULL) == -1);
+	ce = proto_hs_error(c);
+	se = proto_hs_error(s);
+	CU_ASSERT((ce == PROTO_HS_OK) != (se == PROTO_HS_OK));
+	proto_hs_free(c);
+	proto_hs_free(s);
+	return (ce != PROTO_HS_OK ? ce : se);
+}
+
 static void
 roundtrip(struct proto_session *a, struct proto_session *b, size_t len)
 {
@@ -589,6 +612,37 @@ test_pfs_modes(void)
 	CU_ASSERT(try_hs(K, K2, 0, 0, NULL, NULL) == -1);
 	CU_ASSERT(try_hs(K, K2, PROTO_HS_NOPFS, PROTO_HS_NOPFS, NULL,
 	    NULL) == -1);
+
+	/* The failing side says why. */
+	CU_ASSERT(hs_error(K, K2, 0, 0) == PROTO_HS_EMAC);
+	CU_ASSERT(hs_error(K, K, PROTO_HS_NOPFS, PROTO_HS_REQPFS) ==
+	    PROTO_HS_EPFS);
+	CU_ASSERT(hs_error(K, K, PROTO_HS_REQPFS, PROTO_HS_NOPFS) ==
+	    PROTO_HS_EPFS);
+}
+
+/* Every reason has its own sentence, which says the handshake failed. */
+static void
+test_strerror(void)
+{
+	const char *m[PROTO_HS_EINTERNAL + 1];
+	int i, j;
+
+	CU_ASSERT_STRING_EQUAL(proto_handshake_strerror(PROTO_HS_OK),
+	    "handshake succeeded");
+	for (i = PROTO_HS_EMAC; i <= PROTO_HS_EINTERNAL; i++) {
+		m[i] = proto_handshake_strerror(i);
+		CU_ASSERT_FATAL(m[i] != NULL);
+		CU_ASSERT(strncmp(m[i], "handshake failed: ", 18) == 0);
+		for (j = PROTO_HS_EMAC; j < i; j++)
+			CU_ASSERT(strcmp(m[i], m[j]) != 0);
+	}
+	CU_ASSERT(strstr(proto_handshake_strerror(PROTO_HS_EMAC),
+	    "wrong key") != NULL);
+	CU_ASSERT(strstr(proto_handshake_strerror(PROTO_HS_ECLOSED),
+	    "wrong key?") != NULL);
+	CU_ASSERT_STRING_EQUAL(proto_handshake_strerror(-1),
+	    "handshake failed");
 }
 
 /* A client that sends y = ${y} with a valid MAC is refused if y >= p. */
@@ -617,6 +671,7 @@ test_y_range(void)
 	CU_ASSERT_FATAL(pcrypt_hmac_sha256(dhmac, 32, msg, 256, msg + 256)
 	    == 0);
 	CU_ASSERT(proto_hs_input(s, msg, 288) == -1);
+	CU_ASSERT(proto_hs_error(s) == PROTO_HS_EGARBAGE);
 	CU_ASSERT(proto_hs_done(s) == 0);
 	CU_ASSERT(proto_hs_need(s) == 0);
 
@@ -726,6 +781,7 @@ UNIT_MAIN("proto",
     { "tampered, replayed, reordered packets", test_kat_reject },
     { "length 0 and over 1024", test_bad_length },
     { "PFS, -f, -g, wrong key", test_pfs_modes },
+    { "failure reasons", test_strerror },
     { "y >= p", test_y_range },
     { "split handshake", test_split },
     { "evbuffer API", test_evbuf })
