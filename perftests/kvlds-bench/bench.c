@@ -628,7 +628,7 @@ run1(const struct bench_conf *cf, struct bench_result *res,
 	if (sh != NULL)
 		ko = sh->ko;
 	else if (cf->keyfile != NULL) {
-		if (keyfile_load(cf->keyfile, NULL, key))
+		if (keyfile_load(cf->keyfile, &cf->kopts, key))
 			goto err2;
 		ko.key = key;
 	}
@@ -809,7 +809,7 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 		goto err0;
 	sh.pairs = pairs;
 	if (cf->keyfile != NULL) {
-		if (keyfile_load(cf->keyfile, NULL, key))
+		if (keyfile_load(cf->keyfile, &cf->kopts, key))
 			goto err0;
 		sh.ko.key = key;
 	}

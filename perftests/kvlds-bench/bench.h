@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyfile/keyfile.h"
 #include "kvbench/kvbench_hist.h"
 
 /* Request types of the mix, in this order everywhere. */
@@ -25,6 +26,7 @@ enum bench_dist {
 struct bench_conf {
 	const char *target;		/* -t */
 	const char *keyfile;		/* -K */
+	struct keyfile_opts kopts;	/* --passphrase etc. */
 	unsigned int mix[BT_NTYPES];	/* --mix weights (percent) */
 	enum bench_dist dist;		/* --dist */
 	double hot_frac, hot_prob;	/* hotspot:F:P */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "keyfile/keyfile.h"
 #include "log/log.h"
 #include "parse/parse.h"
 
@@ -27,7 +28,8 @@ usage(FILE *f)
 "target\n"
 "  -t ADDR            Unix socket path, host:port or [v6]:port (e.g. the\n"
 "                     plaintext side of a spiped -e)\n"
-"  -K FILE            key file of an encrypted endpoint\n"
+"  -K FILE            key file of an encrypted endpoint (see below for\n"
+"                     a passphrase-protected one)\n"
 "load\n"
 "  --mix SPEC         request mix by percentage, e.g. get=90,set=10;\n"
 "                     types: get set add modify delete cas cad range\n"
@@ -64,7 +66,8 @@ usage(FILE *f)
 "                     drawn with gnuplot\n"
 "  --progress, --no-progress  live line once a second on standard error\n"
 "                     (default: when it is a terminal)\n"
-"  --help             this text\n");
+"  --help             this text\n"
+"key file (-K)\n%s", keyfile_opts_usage);
 }
 
 static int
@@ -149,7 +152,7 @@ main(int argc, char *argv[])
 	enum {
 		O_MIX = 256, O_DIST, O_KEYS, O_KSIZE, O_VSIZE, O_STREAM,
 		O_RBYTES, O_INFLIGHT, O_RATE, O_WARMUP, O_DRAIN, O_SEED,
-		O_CSV, O_JSON, O_PLOT, O_PROGRESS, O_NOPROGRESS, O_HELP
+		O_CSV, O_JSON, O_PLOT, O_PROGRESS, O_NOPROGRESS, O_HELP, O_KEYOPT
 	};
 	static const struct option longopts[] = {
 		{ "mix", required_argument, NULL, O_MIX },
@@ -174,12 +177,15 @@ main(int argc, char *argv[])
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "no-progress", no_argument, NULL, O_NOPROGRESS },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "passphrase", required_argument, NULL, O_KEYOPT },
+		{ "max-memory", required_argument, NULL, O_KEYOPT },
+		{ "max-time", required_argument, NULL, O_KEYOPT },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct bench_conf cf;
 	struct bench_result res;
 	uint64_t u;
-	int ch, progress = -1, rc = 0;
+	int ch, li, progress = -1, rc = 0;
 
 	log_init(argv[0]);
 	memset(&cf, 0, sizeof(cf));
@@ -198,7 +204,7 @@ main(int argc, char *argv[])
 	cf.duration = 10;
 	cf.drain = 10;
 
-	while ((ch = getopt_long(argc, argv, "t:K:c:T:d:n:", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "t:K:c:T:d:n:", longopts, &li))
 	    != -1) {
 		switch (ch) {
 		case 't':
@@ -324,6 +330,11 @@ main(int argc, char *argv[])
 			break;
 		case O_NOPROGRESS:
 			progress = 0;
+			break;
+		case O_KEYOPT:
+			if (keyfile_option(&cf.kopts, longopts[li].name,
+			    optarg) != 1)
+				goto bad;
 			break;
 		case O_HELP:
 			usage(stdout);
