@@ -18,6 +18,7 @@
 
 #include "btree.h"
 #include "commit.h"
+#include "cryptow.h"
 #include "dispatch.h"
 
 /*
@@ -45,6 +46,8 @@
  */
 #define WPKTS		((RBUFSZ - PKT_MAX - 4) / PROTO_PKT_MAXDATA)
 #define WBUFSZ		(WPKTS * PROTO_PKT_LEN)
+#define RJOBS_MAX	2	/* Decrypt jobs in flight per connection. */
+#define JFREE_MAX	8	/* Idle crypto jobs kept for reuse. */
 
 /* A byte buffer: data in p[off..len). */
 struct buf {
@@ -88,6 +91,10 @@ struct conn {
 	struct buf wout;		/* Packets not yet written. */
 	size_t wclen;			/* Partial packet read. */
 	uint8_t wcarry[PROTO_PKT_LEN];
+	size_t njobs;			/* Crypto jobs in flight. */
+	size_t nrjobs;			/* ... of which decrypt jobs. */
+	size_t encq;			/* Plaintext in encrypt jobs. */
+	int rend;			/* Read EOF seen: WIRE_EOF/TRUNC. */
 
 	size_t nsnaps;			/* Its entries in D->snaps. */
 };
@@ -97,6 +104,19 @@ struct snapent {
 	struct conn *c;
 	uint64_t id;
 	struct btree_snap *s;
+};
+
+/*
+ * A crypto job of an encrypted connection: the worker decrypts in.p (whole
+ * packets) into out.p + PKT_MAX (room to put the connection's carried-over
+ * partial request in front), or encrypts in (plaintext answers) into out.
+ */
+struct cjob {
+	struct cryptow_job j;		/* First: the worker hands it back. */
+	struct conn *c;
+	struct buf in;
+	struct buf out;
+	struct cjob *nextfree;
 };
 
 /* A connection accepted on an encrypted listener, in its handshake. */
@@ -143,7 +163,12 @@ struct dispatch {
 	struct cvec dirty;		/* Connections with output to write. */
 	struct conn *graveyard;		/* Closed during this turn. */
 	uint8_t *rbuf;
-	uint8_t *wbuf;			/* Encrypted input. */
+
+	/* The crypto worker (if a listener is encrypted), idle jobs. */
+	struct cryptow *cw;
+	struct cjob *jfree;
+	size_t njfree;
+	int freeing;			/* In dispatch_free. */
 	struct kvproto_range *range;
 
 	/* Open snapshots: snaps[0..nsnaps), in no order. */
@@ -326,7 +351,7 @@ static size_t
 conn_queued(const struct conn *c)
 {
 
-	return (buf_avail(&c->out) + buf_avail(&c->wout) +
+	return (buf_avail(&c->out) + buf_avail(&c->wout) + c->encq +
 	    buf_avail(&c->held[0]) + buf_avail(&c->held[1]));
 }
 
@@ -335,7 +360,7 @@ static size_t
 conn_unsent(const struct conn *c)
 {
 
-	return (buf_avail(&c->out) + buf_avail(&c->wout));
+	return (buf_avail(&c->out) + buf_avail(&c->wout) + c->encq);
 }
 
 /* Connections served or in their handshake. */
@@ -745,7 +770,8 @@ static void
 conn_resume_reading(struct conn *c)
 {
 
-	if (c->reading || c->blocked || c->eof || c->dead || c->D->shutting)
+	if (c->reading || c->blocked || c->eof || c->dead || c->D->shutting ||
+	    c->rend || c->nrjobs >= RJOBS_MAX)
 		return;
 	if (event_add(c->ev_read, NULL)) {
 		conn_close(c, "cannot watch the connection");
@@ -774,40 +800,240 @@ conn_unblock(struct conn *c)
 	conn_resume_reading(c);
 }
 
-/* Outcomes of conn_read_wire() besides a plaintext length. */
-#define WIRE_AGAIN	(-2)		/* Nothing to handle yet. */
-#define WIRE_BAD	(-3)		/* Bad packet: drop it. */
-#define WIRE_TRUNC	(-4)		/* End of file inside a packet. */
+/* ------------------------------------------------- encrypted connections */
 
 /*
- * Read the encrypted connection ${c}: decrypt every whole packet read
- * (with the partial packet kept from the previous read) to ${out}, which
- * has room for PROTO_DECRYPT_ROOM(WPKTS) bytes; keep the trailing partial
- * packet.  Return the plaintext length, 0 at end of file, -1 on a read
- * error (errno set), or a WIRE_* code.
+ * The crypto of encrypted connections runs on the crypto worker's thread
+ * (cryptow.h), pipelined with the loop thread: a read's whole packets go
+ * to the worker as one decrypt job (up to RJOBS_MAX per connection in
+ * flight, so the next read is decrypted while this one is handled), and
+ * a turn's plaintext answers as one encrypt job whose packets are sent
+ * when it comes back.  Jobs complete in submission order, so each
+ * direction's packets stay in order; each holds a reference to its
+ * connection, whose session is freed only once no job uses it.
  */
-static ssize_t
-conn_read_wire(struct conn *c, uint8_t *out)
+
+/* How the encrypted input of a connection ended (conn->rend). */
+#define WIRE_EOF	1		/* At a packet boundary. */
+#define WIRE_TRUNC	2		/* Inside a packet. */
+
+/* An idle crypto job for ${c}, or NULL on ENOMEM. */
+static struct cjob *
+cjob_get(struct conn *c, int op)
 {
-	uint8_t *w = c->D->wbuf;
+	struct dispatch *D = c->D;
+	struct cjob *cj;
+
+	if ((cj = D->jfree) != NULL) {
+		D->jfree = cj->nextfree;
+		D->njfree--;
+	} else if ((cj = calloc(1, sizeof(*cj))) == NULL)
+		return (NULL);
+	cj->c = c;
+	cj->j.op = op;
+	cj->j.s = c->sess;
+	return (cj);
+}
+
+/* Keep ${cj} for reuse, or free it. */
+static void
+cjob_put(struct dispatch *D, struct cjob *cj)
+{
+
+	cj->c = NULL;
+	if (D->njfree >= JFREE_MAX) {
+		buf_free(&cj->in);
+		buf_free(&cj->out);
+		free(cj);
+		return;
+	}
+	buf_reset(&cj->in);
+	buf_reset(&cj->out);
+	cj->nextfree = D->jfree;
+	D->jfree = cj;
+	D->njfree++;
+}
+
+/* Hand ${cj} to the worker. */
+static void
+cjob_submit(struct conn *c, struct cjob *cj)
+{
+
+	c->njobs++;
+	c->refs++;
+	cryptow_submit(c->D->cw, &cj->j);
+}
+
+/* The input of ${c} ended (c->rend) and every packet read was handled. */
+static void
+conn_read_end(struct conn *c)
+{
+
+	if (c->rend == WIRE_TRUNC) {
+		conn_close(c, "encrypted stream ended inside a packet");
+		return;
+	}
+	/* The client is done sending: answer what it sent, close. */
+	c->eof = 1;
+	conn_stop_reading(c);
+	conn_maybe_finish(c);
+}
+
+/*
+ * Read the encrypted connection ${c}: hand every whole packet read (after
+ * the partial packet kept from the previous read) to the worker, keep the
+ * trailing partial packet.
+ */
+static void
+conn_readcb_enc(struct conn *c)
+{
+	struct cjob *cj;
+	uint8_t *w;
 	size_t total, npkts, left;
 	ssize_t n;
 
+	if ((cj = cjob_get(c, CRYPTOW_DECRYPT)) == NULL ||
+	    (w = buf_reserve(&cj->in, WBUFSZ)) == NULL ||
+	    buf_reserve(&cj->out, PKT_MAX + PROTO_DECRYPT_ROOM(WPKTS)) ==
+	    NULL) {
+		if (cj != NULL)
+			cjob_put(c->D, cj);
+		conn_close(c, "out of memory");
+		return;
+	}
 	memcpy(w, c->wcarry, c->wclen);
 	n = read(c->fd, w + c->wclen, WBUFSZ - c->wclen);
-	if (n == -1)
-		return (-1);
-	if (n == 0)
-		return (c->wclen > 0 ? WIRE_TRUNC : 0);
+	if (n <= 0) {
+		cjob_put(c->D, cj);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return;
+			conn_close(c, errno == ECONNRESET ? NULL :
+			    "read error");
+			return;
+		}
+		/* End of file: once the packets in flight are handled. */
+		c->rend = c->wclen > 0 ? WIRE_TRUNC : WIRE_EOF;
+		conn_stop_reading(c);
+		if (c->nrjobs == 0)
+			conn_read_end(c);
+		return;
+	}
 	total = c->wclen + (size_t)n;
 	npkts = total / PROTO_PKT_LEN;
 	left = total - npkts * PROTO_PKT_LEN;
-	if (npkts > 0 &&
-	    (n = proto_session_decrypt(c->sess, w, npkts, out)) < 0)
-		return (WIRE_BAD);
-	memmove(c->wcarry, w + npkts * PROTO_PKT_LEN, left);
+	memcpy(c->wcarry, w + npkts * PROTO_PKT_LEN, left);
 	c->wclen = left;
-	return (npkts > 0 ? n : WIRE_AGAIN);
+	if (npkts == 0) {
+		cjob_put(c->D, cj);
+		return;
+	}
+	cj->in.len = npkts * PROTO_PKT_LEN;
+	cj->j.in = w;
+	cj->j.n = npkts;
+	cj->j.out = cj->out.p + PKT_MAX;
+	c->nrjobs++;
+	cjob_submit(c, cj);
+	if (c->nrjobs >= RJOBS_MAX)
+		conn_stop_reading(c);
+}
+
+/* The decrypt job ${cj} of ${c} is back: handle its plaintext. */
+static void
+conn_decrypted(struct conn *c, struct cjob *cj)
+{
+	uint8_t *p;
+	size_t clen, total, left;
+	ssize_t used;
+
+	c->nrjobs--;
+	if (cj->j.result < 0) {
+		conn_close(c, "bad packet (wrong key or corrupted stream)");
+		return;
+	}
+	/* Shutting down: requests not yet handled are not read. */
+	if (c->D->shutting)
+		return;
+	p = cj->out.p + PKT_MAX;
+	total = (size_t)cj->j.result;
+	clen = buf_avail(&c->carry);
+	if (c->blocked || clen > PKT_MAX) {
+		/* Behind input already waiting: queue it there. */
+		if (buf_append(&c->carry, p, total)) {
+			conn_close(c, "out of memory");
+			return;
+		}
+		if (!c->blocked)
+			conn_unblock(c);
+	} else {
+		/* The carried-over partial request goes in front. */
+		p -= clen;
+		memcpy(p, c->carry.p + c->carry.off, clen);
+		total += clen;
+		c->carry.off = c->carry.len = 0;
+		if ((used = conn_process(c, p, total)) < 0)
+			return;
+		if ((left = total - (size_t)used) > 0 &&
+		    buf_append(&c->carry, p + used, left)) {
+			conn_close(c, "out of memory");
+			return;
+		}
+	}
+	if (c->dead)
+		return;
+	if (c->blocked)
+		conn_stop_reading(c);
+	else
+		conn_resume_reading(c);
+	if (c->rend && c->nrjobs == 0)
+		conn_read_end(c);
+}
+
+/* The encrypt job ${cj} of ${c} is back: queue its packets. */
+static void
+conn_encrypted(struct conn *c, struct cjob *cj)
+{
+	struct buf tmp;
+
+	c->encq -= cj->j.n;
+	if (cj->j.result < 0) {
+		conn_close(c, "encryption failed");
+		return;
+	}
+	cj->out.len = (size_t)cj->j.result;
+	if (buf_avail(&c->wout) == 0) {
+		/* Take the job's buffer rather than copy it. */
+		tmp = c->wout;
+		c->wout = cj->out;
+		cj->out = tmp;
+	} else if (buf_append(&c->wout, cj->out.p, cj->out.len)) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	conn_dirty(c);
+}
+
+/* The crypto worker's done callback. */
+static void
+cjob_done(void *cookie, struct cryptow_job *j)
+{
+	struct dispatch *D = cookie;
+	struct cjob *cj = (struct cjob *)j;
+	struct conn *c = cj->c;
+
+	c->njobs--;
+	if (c->dead || D->freeing) {
+		if (c->dead && c->njobs == 0) {
+			proto_session_free(c->sess);
+			c->sess = NULL;
+		}
+	} else if (j->op == CRYPTOW_DECRYPT)
+		conn_decrypted(c, cj);
+	else
+		conn_encrypted(c, cj);
+	cjob_put(D, cj);
+	conn_unref(c);
 }
 
 static void
@@ -820,31 +1046,18 @@ conn_readcb(evutil_socket_t fd, short what, void *cookie)
 
 	(void)what;
 
+	if (c->sess != NULL) {
+		conn_readcb_enc(c);
+		return;
+	}
+
 	/* While reading, the carry is shorter than one packet. */
 	clen = buf_avail(&c->carry);
 	if (clen > 0)
 		memcpy(D->rbuf, c->carry.p + c->carry.off, clen);
 	c->carry.off = c->carry.len = 0;
 
-	if (c->sess != NULL) {
-		n = conn_read_wire(c, D->rbuf + clen);
-		if (n == WIRE_AGAIN) {
-			if (buf_append(&c->carry, D->rbuf, clen))
-				conn_close(c, "out of memory");
-			return;
-		}
-		if (n == WIRE_BAD) {
-			conn_close(c, "bad packet (wrong key or corrupted "
-			    "stream)");
-			return;
-		}
-		if (n == WIRE_TRUNC) {
-			conn_close(c, "encrypted stream ended inside a "
-			    "packet");
-			return;
-		}
-	} else
-		n = read(fd, D->rbuf + clen, RBUFSZ - clen);
+	n = read(fd, D->rbuf + clen, RBUFSZ - clen);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			(void)buf_append(&c->carry, D->rbuf, clen);
@@ -878,30 +1091,35 @@ conn_readcb(evutil_socket_t fd, short what, void *cookie)
 /* ---------------------------------------------------------------- writing */
 
 /*
- * Encrypt all the plaintext output of ${c} in one call: full packets of
- * 1024 bytes from the response stream, only the last one partial.
- * Return 0, or -1 if ${c} was closed.
+ * Hand all the plaintext output of ${c} to the crypto worker as one job:
+ * full packets of 1024 bytes from the response stream, only the last one
+ * partial.  Return 0, or -1 if ${c} was closed.
  */
 static int
 conn_encrypt(struct conn *c)
 {
+	struct cjob *cj;
+	struct buf tmp;
 	size_t avail;
-	uint8_t *p;
-	ssize_t n;
 
 	if ((avail = buf_avail(&c->out)) == 0)
 		return (0);
-	if ((p = buf_reserve(&c->wout, PROTO_WIRELEN(avail))) == NULL) {
+	if ((cj = cjob_get(c, CRYPTOW_ENCRYPT)) == NULL ||
+	    buf_reserve(&cj->out, PROTO_WIRELEN(avail)) == NULL) {
+		if (cj != NULL)
+			cjob_put(c->D, cj);
 		conn_close(c, "out of memory");
 		return (-1);
 	}
-	if ((n = proto_session_encrypt(c->sess, c->out.p + c->out.off, avail,
-	    p)) < 0) {
-		conn_close(c, "encryption failed");
-		return (-1);
-	}
-	c->wout.len += (size_t)n;
-	buf_reset(&c->out);
+	/* The job takes the output; the connection its empty buffer. */
+	tmp = cj->in;
+	cj->in = c->out;
+	c->out = tmp;
+	cj->j.in = cj->in.p + cj->in.off;
+	cj->j.n = avail;
+	cj->j.out = cj->out.p;
+	c->encq += avail;
+	cjob_submit(c, cj);
 	return (0);
 }
 
@@ -1094,8 +1312,11 @@ conn_close(struct conn *c, const char *why)
 	buf_free(&c->held[0]);
 	buf_free(&c->held[1]);
 	buf_free(&c->wout);
-	proto_session_free(c->sess);
-	c->sess = NULL;
+	/* Jobs in flight still use the session: the last one frees it. */
+	if (c->njobs == 0) {
+		proto_session_free(c->sess);
+		c->sess = NULL;
+	}
 	c->dead = 1;
 	snap_release_conn(c);
 
@@ -1471,10 +1692,14 @@ dispatch_init(struct event_base *base, struct btree *bt, const int *lfds,
 			D->lenc[i] = 1;
 		}
 	}
-	if ((D->rbuf = malloc(RBUFSZ)) == NULL ||
-	    (D->wbuf = malloc(WBUFSZ)) == NULL) {
+	if ((D->rbuf = malloc(RBUFSZ)) == NULL) {
 		warnp("malloc");
 		goto err;
+	}
+	for (i = 0; i < nlfds; i++) {
+		if (D->lenc[i] && D->cw == NULL &&
+		    (D->cw = cryptow_new(base, cjob_done, D)) == NULL)
+			goto err;
 	}
 	D->nextsnap = 1;
 	if ((D->range = kvproto_range_init(RANGE_MAXBYTES)) == NULL)
@@ -1566,12 +1791,23 @@ void
 dispatch_free(struct dispatch *D)
 {
 	struct conn *c;
+	struct cjob *cj;
 	size_t i;
 	int k;
 
 	if (D == NULL)
 		return;
 	commit_free(D->C);
+
+	/* Stop the crypto worker; its jobs only drop their references. */
+	D->freeing = 1;
+	cryptow_free(D->cw);
+	while ((cj = D->jfree) != NULL) {
+		D->jfree = cj->nextfree;
+		buf_free(&cj->in);
+		buf_free(&cj->out);
+		free(cj);
+	}
 
 	/* Drop list references, then close what is left. */
 	for (k = 0; k < 2; k++) {
@@ -1613,6 +1849,5 @@ dispatch_free(struct dispatch *D)
 		event_free(D->ev_usr1);
 	kvproto_range_free(D->range);
 	free(D->rbuf);
-	free(D->wbuf);
 	free(D);
 }

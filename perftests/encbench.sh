@@ -23,7 +23,11 @@
 # (default 20), ENC_WARMUP (2), ENC_SECONDS (5), ENC_ROUNDS (3; the
 # argument wins), ENC_RUNS (the runs of a round, default
 # "unix native ours debian"; "clientkey" adds client -K -> our
-# spiped -d -> Unix socket).  Every process it starts is stopped by pid.
+# spiped -d -> Unix socket).  ENC_KVLDS_B: a second kvlds binary (say,
+# a build before a change), started and loaded alike; its native listener
+# is run "nativeB", added after "native" unless ENC_RUNS says otherwise,
+# and native/nativeB is among the ratios.  Every process it starts is
+# stopped by pid.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(cd "${BIN_DIR:-$TOP}" && pwd)
@@ -31,7 +35,12 @@ LOG2N=${ENC_LOG2N:-20}
 W=${ENC_WARMUP:-2}
 S=${ENC_SECONDS:-5}
 ROUNDS=${1:-${ENC_ROUNDS:-3}}
-RUNS=${ENC_RUNS:-unix native ours debian}
+KVLDS_B=${ENC_KVLDS_B:-}
+if [ -n "$KVLDS_B" ]; then
+	RUNS=${ENC_RUNS:-unix native nativeB ours debian}
+else
+	RUNS=${ENC_RUNS:-unix native ours debian}
+fi
 N=$((1 << LOG2N))
 P=$BIN/perftests
 KVLDS=${KVLDS:-$BIN/kvlds/kvlds}
@@ -124,6 +133,18 @@ KVPID=$LAST
 wait_ready "$D/kv.sock"
 wait_ready "$NATIVE"
 "$P/bulk_insert/bulk_insert" "$D/kv.sock" <"$D/pairs" >/dev/null || exit 1
+if [ -n "$KVLDS_B" ]; then
+	mkdir "$D/dataB"
+	NATIVEB=$(freeport)
+	# shellcheck disable=SC2086
+	bg "$KVLDS_B" -F -s "$D/kvB.sock" -s "127.0.0.1:$NATIVEB" \
+	    -K "$D/key" -d "$D/dataB" ${KVLDS_OPTS:-}
+	KVPIDB=$LAST
+	wait_ready "$D/kvB.sock"
+	wait_ready "$NATIVEB"
+	"$P/bulk_insert/bulk_insert" "$D/kvB.sock" <"$D/pairs" >/dev/null ||
+	    exit 1
+fi
 rm -f "$D/pairs"
 
 # pair NAME TOOL: a TOOL -e (Unix socket $D/NAME.sock) -> TOOL -d (TCP)
@@ -151,6 +172,7 @@ run() {
 	case $name in
 	unix)	args="$D/kv.sock"; pids=$KVPID ;;
 	native)	args="-K $D/key 127.0.0.1:$NATIVE"; pids=$KVPID ;;
+	nativeB) args="-K $D/key 127.0.0.1:$NATIVEB"; pids=$KVPIDB ;;
 	ours)	args="$D/ours.sock"; pids="$KVPID $ours_PIDS" ;;
 	debian)	args="$D/debian.sock"; pids="$KVPID $debian_PIDS" ;;
 	clientkey)
@@ -193,7 +215,7 @@ RES=$D/results
 : >"$RES"
 printf '%-6s' round
 for r in $RUNS; do printf ' %10s %10s' "$r" "$r/cpu-s"; done
-printf '   %s\n' "native/unix native/ours native/debian (GETs/s; per CPU-s)"
+printf '   %s\n' "native/X (GETs/s / per CPU-s)"
 for round in $(seq "$ROUNDS"); do
 	printf '%-6s' "$round"
 	for r in $RUNS; do
@@ -203,7 +225,7 @@ for round in $(seq "$ROUNDS"); do
 		printf ' %10s %10s' "$g" "$c"
 	done
 	line=""
-	for b in unix ours debian; do
+	for b in unix nativeB ours debian; do
 		case " $RUNS " in *" $b "*) ;; *) continue ;; esac
 		case " $RUNS " in *" native "*) ;; *) continue ;; esac
 		x=$(awk "BEGIN { if (${fig[$b]} + 0 > 0 && ${fig[native]} + 0 > 0)
@@ -223,7 +245,7 @@ med() {
 	    else printf "%.2f\n", (v[n / 2 - 1] + v[n / 2]) / 2 }'
 }
 echo "medians of the per-round ratios (GETs/s; GETs per CPU-second):"
-for b in unix ours debian; do
+for b in unix nativeB ours debian; do
 	grep -q "^$b " "$RES" || continue
 	printf '  native/%-7s %5s; %5s\n' "$b" "$(med "$b" 2)" "$(med "$b" 3)"
 done
