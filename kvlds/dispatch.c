@@ -968,10 +968,12 @@ conn_decrypted(struct conn *c, struct cjob *cj)
 			conn_unblock(c);
 	} else {
 		/* The carried-over partial request goes in front. */
-		p -= clen;
-		memcpy(p, c->carry.p + c->carry.off, clen);
-		total += clen;
-		c->carry.off = c->carry.len = 0;
+		if (clen > 0) {
+			p -= clen;
+			memcpy(p, c->carry.p + c->carry.off, clen);
+			total += clen;
+			c->carry.off = c->carry.len = 0;
+		}
 		if ((used = conn_process(c, p, total)) < 0)
 			return;
 		if ((left = total - (size_t)used) > 0 &&
