@@ -57,7 +57,8 @@
 #define KEYMAX		1100	/* Longest key we build. */
 #define LEASEMAX	512	/* Longest lease object body. */
 #define DEF_LEASE	30	/* Seconds. */
-#define DEF_CACHE	(16 * 1024 * 1024)
+#define DEF_CACHE	(32 * 1024 * 1024)
+#define DEF_READAHEAD	(256 * 1024)
 #define RETRIES		10	/* Per operation: about 11 s of backoff. */
 
 /* A handle with the counters already added to the store's totals. */
@@ -107,6 +108,7 @@ struct pss {
 	uint64_t *ctag;			/* 0: empty. */
 	uint32_t *clen;
 	size_t cslots;
+	size_t readahead;		/* Bytes per page GET. */
 
 	/* Lease. */
 	struct hnd lh;
@@ -251,22 +253,6 @@ cache_get(struct pss *ps, uint64_t addr, uint8_t *buf, size_t *len)
 	return (rc);
 }
 
-/* Keep the page ${buf}[0..len) read at ${addr}. */
-static void
-cache_put(struct pss *ps, uint64_t addr, const uint8_t *buf, size_t len)
-{
-	size_t i;
-
-	if (ps->cslots == 0)
-		return;
-	i = cslot(ps, addr);
-	pthread_mutex_lock(&ps->cmtx);
-	ps->ctag[i] = addr;
-	ps->clen[i] = (uint32_t)len;
-	memcpy(&ps->cache[i * ps->pagesize], buf, len);
-	pthread_mutex_unlock(&ps->cmtx);
-}
-
 /* Forget a cached page of object ${seg} (it is being deleted). */
 static void
 cache_drop_seg(struct pss *ps, uint32_t seg)
@@ -339,10 +325,41 @@ s3ps_where(struct pagestore *base, uint64_t addr, char *buf, size_t len)
 	    ps->bucket, ps->prefix, SEG(addr), OFF(addr));
 }
 
+/*
+ * ${raw}[0..rlen) was read from log address ${start}, where a record
+ * begins: keep the page records it holds whole in the cache, walking the
+ * headers (length and own address; the CRC is checked when a page is
+ * used) until one does not check out.
+ */
+static void
+cache_fill(struct pss *ps, const uint8_t *raw, size_t rlen, uint64_t start)
+{
+	size_t pos, l, i;
+
+	if (ps->cslots == 0)
+		return;
+	pthread_mutex_lock(&ps->cmtx);
+	for (pos = 0; pos + NODE_HDR <= rlen; pos += l) {
+		l = page_be32dec(&raw[pos + 4]);
+		if (l < NODE_HDR || l > ps->pagesize || l > rlen - pos ||
+		    page_be64dec(&raw[pos + 8]) != start + pos)
+			break;
+		if (raw[pos + 16] != PAGE_TYPE_NODE)
+			continue;
+		i = cslot(ps, start + pos);
+		ps->ctag[i] = start + pos;
+		ps->clen[i] = (uint32_t)l;
+		memcpy(&ps->cache[i * ps->pagesize], &raw[pos], l);
+	}
+	pthread_mutex_unlock(&ps->cmtx);
+}
+
 /**
  * s3ps_read(ps, addr, buf, len):
- * Read up to a page at addr: from the cache, else a ranged GET.  Any
- * thread.
+ * Read up to a page at addr: from the cache, else with a ranged GET of
+ * the read-ahead window holding it (from the object's start if the page
+ * lies in its first window, else from the page), whose other pages go
+ * into the cache.  Any thread.
  */
 static int
 s3ps_read(struct pagestore *base, uint64_t addr, uint8_t *buf, size_t *len)
@@ -350,28 +367,51 @@ s3ps_read(struct pagestore *base, uint64_t addr, uint8_t *buf, size_t *len)
 	struct pss *ps = (struct pss *)base;
 	char key[KEYMAX], where[256];
 	struct hnd *h;
-	size_t got;
+	uint8_t *raw;
+	uint64_t start;
+	size_t got, want, at;
 	int rc;
 
 	if (cache_get(ps, addr, buf, len) == 0) {
 		ps->n_hit++;
 		return (0);
 	}
-	if ((h = pool_get(ps)) == NULL)
+	if (OFF(addr) < ps->readahead) {
+		start = ADDR(SEG(addr), 0);
+		want = ps->readahead;
+		if (OFF(addr) + ps->pagesize > want)
+			want = OFF(addr) + ps->pagesize;
+	} else {
+		start = addr;
+		want = ps->readahead;
+	}
+	if (want < ps->pagesize)
+		want = ps->pagesize;
+	if ((raw = malloc(want)) == NULL) {
+		warnp("malloc");
 		return (-1);
+	}
+	if ((h = pool_get(ps)) == NULL) {
+		free(raw);
+		return (-1);
+	}
 	objkey(ps, SEG(addr), key);
-	rc = s3_get(h->s3, key, OFF(addr), ps->pagesize, buf, &got);
+	rc = s3_get(h->s3, key, OFF(start), want, raw, &got);
 	pool_put(ps, h);
 	ps->n_get++;
-	if (rc != S3_OK || got < NODE_HDR) {
+	at = (size_t)(addr - start);
+	if (rc != S3_OK || got < at + NODE_HDR) {
+		free(raw);
 		s3ps_where(base, addr, where, sizeof(where));
 		warn0("%s: %s", where, rc == S3_NOTFOUND ? "no such object" :
 		    rc == S3_OK ? "page lies beyond the end of the object" :
 		    "read failed");
 		return (-1);
 	}
-	cache_put(ps, addr, buf, got);
-	*len = got;
+	*len = got - at < ps->pagesize ? got - at : ps->pagesize;
+	memcpy(buf, &raw[at], *len);
+	cache_fill(ps, raw, got, start);
+	free(raw);
 	return (0);
 }
 
@@ -1188,6 +1228,8 @@ pagestore_s3_open(const char *url, size_t pagesize, size_t segsize,
 	ps->renewsecs = ps->leasesecs / 3;
 	ps->marginsecs = ps->leasesecs / 10 > 2 ? ps->leasesecs / 10 : 2;
 	cachebytes = envnum("KVLDS_S3_CACHE", DEF_CACHE, 0, 1L << 40);
+	ps->readahead = (size_t)envnum("KVLDS_S3_READAHEAD", DEF_READAHEAD, 0,
+	    64L << 20);
 	ps->cslots = (size_t)cachebytes / pagesize;
 	if (ps->cslots > 0 && ((ps->cache = malloc(ps->cslots * pagesize)) ==
 	    NULL || (ps->ctag = calloc(ps->cslots, sizeof(uint64_t))) ==

@@ -1,9 +1,10 @@
 #!/bin/bash
 # s3bench.sh: kvlds with its pages on an S3-compatible object store, next
-# to the same runs on local disk: bulk_insert of 2^LOG2N pairs, then
-# random_read over them after a restart (so pages come from the store,
-# through the daemon's page cache), and the requests and bytes kvlds sent
-# to the store per 1,000 client writes (from its SIGUSR1 counters).
+# to the same runs on local disk: bulk_insert of 2^LOG2N pairs; random_read
+# over them by the same daemon (warm: the pages it wrote are still in its
+# page cache), then again after a restart (cold: every page comes from
+# the store once); and the requests and bytes kvlds sent to the store per
+# 1,000 client writes (from its SIGUSR1 counters).
 #
 # usage: perftests/s3bench.sh [LOG2N [SECONDS]]   (default 20, 5)
 #
@@ -44,7 +45,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	[ -n "$CEPH" ] && "$TOP/tests/s3/stop-ceph.sh" "$CEPH"
-	rm -rf "$D"
+	[ -n "${S3BENCH_KEEP:-}" ] || rm -rf "$D"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -134,6 +135,9 @@ for target in disk s3; do
 	    >"$D/$target.bulk" || exit 1
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	[ $target = s3 ] && C1=$(counters $target)
+	echo "s3bench: $target: random_read, warm ($WARM s + $SECS s)" >&2
+	"$P/random_read/random_read" --warmup $WARM --seconds $SECS \
+	    "$D/$target.sock" $N >"$D/$target.warm" || exit 1
 	kvstop
 	echo "s3bench: $target: random_read after a restart" \
 	    "($WARM s + $SECS s)" >&2
@@ -145,6 +149,7 @@ for target in disk s3; do
 	kvstop
 	eval "BULK_$target=\$(rate \$D/\$target.bulk)"
 	eval "BULKMS_$target=\$ms"
+	eval "WARM_$target=\$(rate \$D/\$target.warm)"
 	eval "READ_$target=\$(rate \$D/\$target.read)"
 done
 
@@ -162,6 +167,8 @@ printf '%-34s %14s %14s\n' "" "local disk" "S3"
 printf '%-34s %14s %14s\n' "bulk_insert (pairs/s)" "$BULK_disk" "$BULK_s3"
 printf '%-34s %14s %14s\n' "bulk_insert wall time (ms)" "$BULKMS_disk" \
     "$BULKMS_s3"
+printf '%-34s %14s %14s\n' "random_read, warm (GET/s)" \
+    "$WARM_disk" "$WARM_s3"
 printf '%-34s %14s %14s\n' "random_read after restart (GET/s)" \
     "$READ_disk" "$READ_s3"
 echo
@@ -173,4 +180,7 @@ awk -v n="$N" -v r="$req" -v o="$out" -v b="$bput" -v p="$pput" \
 	    "%.2f pointer PUTs, %.2f cleaner GETs, %.2f DELETEs), " \
 	    "%.0f bytes sent\n", r * 1000 / n, b * 1000 / n, p * 1000 / n,
 	    g * 1000 / n, d * 1000 / n, o * 1000 / n }'
-echo "random_read: $gets page GETs from the store, $hits read-cache hits"
+secs=$((WARM + SECS))
+echo "random_read after restart: $gets page GETs from the store in" \
+    "$secs s ($((gets / secs))/s), $hits read-cache hits;" \
+    "per second: $(grep -E '^[0-9]+ [0-9]+$' "$D/s3.read" | awk '{printf "%s ", $2}')"
