@@ -6,10 +6,10 @@
  * lib/kvclient).  A transport owns the connected socket and presents two
  * plaintext evbuffers: kvclient appends whole packets to the output one
  * and takes packets from the head of the input one.  The transport moves
- * bytes between them and the socket (today: as they are, with a libevent
- * bufferevent; or through the spiped protocol of lib/proto, with its
- * own plaintext evbuffers), and tells kvclient when new input arrived or the
- * connection failed.
+ * bytes between them and the socket (as they are, with one read(2) per
+ * readiness event and one writev(2) per event loop pass; or through the
+ * spiped protocol of lib/proto), and tells kvclient when new input
+ * arrived or the connection failed.
  *
  * Callbacks run from the event loop; the transport never calls them from
  * inside one of its own functions below.
