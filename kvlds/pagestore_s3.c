@@ -59,6 +59,7 @@
 #define DEF_LEASE	30	/* Seconds. */
 #define DEF_CACHE	(32 * 1024 * 1024)
 #define DEF_READAHEAD	(256 * 1024)
+#define CWAYS		8	/* Ways of the read cache. */
 #define RETRIES		10	/* Per operation: about 11 s of backoff. */
 
 /* A handle with the counters already added to the store's totals. */
@@ -102,12 +103,14 @@ struct pss {
 	struct hnd **pool;
 	size_t npool, poolcap;
 
-	/* Read cache: direct-mapped, slot = hash(addr). */
+	/* Read cache: CWAYS-way set-associative, LRU in a set. */
 	pthread_mutex_t cmtx;
 	uint8_t *cache;
 	uint64_t *ctag;			/* 0: empty. */
+	uint64_t *cstamp;		/* Last use, for LRU in a set. */
 	uint32_t *clen;
-	size_t cslots;
+	size_t cslots;			/* A multiple of CWAYS. */
+	uint64_t cclock;
 	size_t readahead;		/* Bytes per page GET. */
 
 	/* Lease. */
@@ -224,33 +227,65 @@ pool_put(struct pss *ps, struct hnd *h)
 	pthread_mutex_unlock(&ps->pmtx);
 }
 
-/* Cache slot of ${addr}. */
+/* The first slot of ${addr}'s set. */
 static size_t
-cslot(struct pss *ps, uint64_t addr)
+cset(struct pss *ps, uint64_t addr)
 {
 	uint64_t x = addr * 0x9E3779B97F4A7C15ULL;
 
-	return ((size_t)((x >> 32) % ps->cslots));
+	return ((size_t)((x >> 32) % (ps->cslots / CWAYS)) * CWAYS);
 }
 
 /* Copy a cached page at ${addr} into ${buf}; 0 if found, else -1. */
 static int
 cache_get(struct pss *ps, uint64_t addr, uint8_t *buf, size_t *len)
 {
-	size_t i;
+	size_t i, s;
 	int rc = -1;
 
 	if (ps->cslots == 0)
 		return (-1);
-	i = cslot(ps, addr);
+	s = cset(ps, addr);
 	pthread_mutex_lock(&ps->cmtx);
-	if (ps->ctag[i] == addr) {
+	for (i = s; i < s + CWAYS; i++) {
+		if (ps->ctag[i] != addr)
+			continue;
 		*len = ps->clen[i];
 		memcpy(buf, &ps->cache[i * ps->pagesize], *len);
+		ps->cstamp[i] = ++ps->cclock;
 		rc = 0;
+		break;
 	}
 	pthread_mutex_unlock(&ps->cmtx);
 	return (rc);
+}
+
+/*
+ * (cmtx held) Keep ${rec}[0..len), the page at ${addr}, if not kept
+ * already (pages never change), in place of its set's least recently
+ * used one.
+ */
+static void
+cache_insert(struct pss *ps, uint64_t addr, const uint8_t *rec, size_t len)
+{
+	size_t i, s, v;
+
+	s = v = cset(ps, addr);
+	for (i = s; i < s + CWAYS; i++)
+		if (ps->ctag[i] == addr)
+			return;
+	for (i = s; i < s + CWAYS; i++) {
+		if (ps->ctag[i] == 0) {
+			v = i;
+			break;
+		}
+		if (ps->cstamp[i] < ps->cstamp[v])
+			v = i;
+	}
+	ps->ctag[v] = addr;
+	ps->clen[v] = (uint32_t)len;
+	ps->cstamp[v] = ++ps->cclock;
+	memcpy(&ps->cache[v * ps->pagesize], rec, len);
 }
 
 /* Forget a cached page of object ${seg} (it is being deleted). */
@@ -334,7 +369,7 @@ s3ps_where(struct pagestore *base, uint64_t addr, char *buf, size_t len)
 static void
 cache_fill(struct pss *ps, const uint8_t *raw, size_t rlen, uint64_t start)
 {
-	size_t pos, l, i;
+	size_t pos, l;
 
 	if (ps->cslots == 0)
 		return;
@@ -344,12 +379,8 @@ cache_fill(struct pss *ps, const uint8_t *raw, size_t rlen, uint64_t start)
 		if (l < NODE_HDR || l > ps->pagesize || l > rlen - pos ||
 		    page_be64dec(&raw[pos + 8]) != start + pos)
 			break;
-		if (raw[pos + 16] != PAGE_TYPE_NODE)
-			continue;
-		i = cslot(ps, start + pos);
-		ps->ctag[i] = start + pos;
-		ps->clen[i] = (uint32_t)l;
-		memcpy(&ps->cache[i * ps->pagesize], &raw[pos], l);
+		if (raw[pos + 16] == PAGE_TYPE_NODE)
+			cache_insert(ps, start + pos, &raw[pos], l);
 	}
 	pthread_mutex_unlock(&ps->cmtx);
 }
@@ -1230,9 +1261,10 @@ pagestore_s3_open(const char *url, size_t pagesize, size_t segsize,
 	cachebytes = envnum("KVLDS_S3_CACHE", DEF_CACHE, 0, 1L << 40);
 	ps->readahead = (size_t)envnum("KVLDS_S3_READAHEAD", DEF_READAHEAD, 0,
 	    64L << 20);
-	ps->cslots = (size_t)cachebytes / pagesize;
+	ps->cslots = (size_t)cachebytes / pagesize / CWAYS * CWAYS;
 	if (ps->cslots > 0 && ((ps->cache = malloc(ps->cslots * pagesize)) ==
 	    NULL || (ps->ctag = calloc(ps->cslots, sizeof(uint64_t))) ==
+	    NULL || (ps->cstamp = calloc(ps->cslots, sizeof(uint64_t))) ==
 	    NULL || (ps->clen = calloc(ps->cslots, sizeof(uint32_t))) ==
 	    NULL)) {
 		warnp("malloc");
@@ -1324,6 +1356,7 @@ s3ps_close(struct pagestore *base)
 	free(ps->objs);
 	free(ps->cache);
 	free(ps->ctag);
+	free(ps->cstamp);
 	free(ps->clen);
 	pthread_cond_destroy(&ps->lcv);
 	pthread_mutex_destroy(&ps->lmtx);
