@@ -29,8 +29,11 @@ trap 'rc=$?; for p in $PIDS; do stop "$p"; done
 
 PORT=$(free_port)
 t0=$(date +%s%N)
-"$TOP/tests/s3/start-ceph.sh" "$CEPH" "$PORT" >"$T/ceph-start.log" 2>&1 ||
-    { cat "$T/ceph-start.log"; fail "start-ceph.sh"; }
+if ! "$TOP/tests/s3/start-ceph.sh" "$CEPH" "$PORT" >"$T/ceph-start.log" 2>&1
+then
+	cat "$T/ceph-start.log"
+	skip "Ceph did not start: $(tail -n 1 "$T/ceph-start.log")"
+fi
 log "ceph: $(tail -n 1 "$T/ceph-start.log")" \
     "($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
 EP=$(cat "$CEPH/endpoint")
@@ -151,6 +154,9 @@ log "restart after kill -9: serving after" \
     "$(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "after kill -9: every acknowledged request" \
     python3 "$TOP/tests/kvstorm.py" --verify "$T/kv.sock" "$T/state.json"
+line=$(stats kv4)
+check "the pointer lagged and recovery followed the listing (tail GETs)" \
+    [ "$(counter "$line" "tail GETs")" -ge 1 ]
 check "after kill -9: the earlier pairs" [ "$(kv range key key~ | wc -l)" = 3000 ]
 stop "$KPID"
 
