@@ -1276,12 +1276,16 @@ pagestore_s3_open(const char *url, size_t pagesize, size_t segsize,
 	if ((ps->wr.s3 = s3_open(&ps->sc)) == NULL ||
 	    (ps->lh.s3 = s3_open(&ps->sc)) == NULL)
 		goto err;
+	/*
+	 * Create the bucket if absent.  A user may lack the right to create
+	 * buckets (or a region may want a location constraint) while the
+	 * bucket exists: go on, the lease's requests will tell.
+	 */
 	rc = s3_bucket_create(ps->wr.s3);
 	ps_acct(ps, &ps->wr);
-	if (rc) {
-		warn0("%s: cannot create or reach the bucket", url);
-		goto err;
-	}
+	if (rc)
+		warn0("%s: could not create the bucket; using it as it is",
+		    url);
 	if (lease_acquire(ps))
 		goto err;
 	if (s3_recover(ps, c))
