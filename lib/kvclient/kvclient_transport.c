@@ -1,10 +1,12 @@
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "log/log.h"
@@ -19,6 +21,14 @@
  */
 #define TRANSPORT_IOMAX	(256 * 1024)
 
+/*
+ * spiped sessions: packets read at once (a little under TRANSPORT_IOMAX),
+ * and plaintext requests encrypted per slice.
+ */
+#define WIN_PKTS	240
+#define WIN_SZ		(WIN_PKTS * PROTO_PKT_LEN)
+#define STAGE_SZ	(64 * PROTO_PKT_MAXDATA)
+
 /* Seconds a spiped handshake may take. */
 #define HANDSHAKE_TIMEOUT	30.0
 
@@ -32,16 +42,17 @@
  * an ioctl per read and two epoll_ctl per pass.)
  *
  * spiped transport, states:
- *	HANDSHAKE (hs != NULL, bev == NULL): output accumulates in pout;
- *	SESSION (s != NULL, bev != NULL): pout is encrypted into bev's
- *	    output by the flush event, scheduled (once per loop pass) when
- *	    bytes are added to pout; bev's input is decrypted into pin;
+ *	HANDSHAKE (hs != NULL, rev == NULL): output accumulates in pout;
+ *	SESSION (s != NULL, rev != NULL): the socket is read and written
+ *	    directly in the same way; the whole packets of each read are
+ *	    decrypted into pin in one call, the partial one kept in win;
+ *	    pout is encrypted into wout by the flush event and wout is sent
+ *	    at once (one send(2) per pass);
  *	FAILED: no callback any more.
  */
 struct kvclient_transport {
 	struct event_base *base;
 	int fd;
-	struct bufferevent *bev;
 	struct kvclient_transport_cbs cbs;
 	void *cookie;
 	int failed;
@@ -52,7 +63,7 @@ struct kvclient_transport {
 	struct event *flushev;
 	int flushpending;
 
-	/* Plain only: readiness events of the socket. */
+	/* Readiness events of the socket (spiped: once in session). */
 	struct event *rev, *wev;
 	int writing;		/* wev is pending. */
 
@@ -60,6 +71,11 @@ struct kvclient_transport {
 	int spiped;
 	struct proto_handshake *hs;
 	struct proto_session *s;
+	uint8_t *win;			/* WIN_SZ: packets read. */
+	size_t winlen;			/* Partial packet kept in win. */
+	uint8_t *stage;			/* STAGE_SZ: plaintext to encrypt. */
+	uint8_t *wout;			/* Packets not yet sent: */
+	size_t woff, wlen, wcap;	/* wout[woff..wlen). */
 };
 
 static void
@@ -69,46 +85,11 @@ tfail(struct kvclient_transport *t, const char *why)
 	if (t->failed)
 		return;
 	t->failed = 1;
-	if (t->bev != NULL)
-		bufferevent_disable(t->bev, EV_READ | EV_WRITE);
 	if (t->rev != NULL)
 		event_del(t->rev);
 	if (t->wev != NULL)
 		event_del(t->wev);
 	t->cbs.failcb(t->cookie, why);
-}
-
-static void
-readcb(struct bufferevent *bev, void *cookie)
-{
-	struct kvclient_transport *t = cookie;
-	ssize_t n;
-
-	if (t->failed)
-		return;
-	if (t->spiped) {
-		n = proto_session_decrypt_evbuf(t->s,
-		    bufferevent_get_input(bev), t->pin);
-		if (n < 0) {
-			tfail(t, "bad packet from the spiped endpoint");
-			return;
-		}
-		if (n == 0)
-			return;
-	}
-	t->cbs.readcb(t->cookie);
-}
-
-static void
-eventcb(struct bufferevent *bev, short what, void *cookie)
-{
-	struct kvclient_transport *t = cookie;
-
-	(void)bev;
-	if (what & BEV_EVENT_EOF)
-		tfail(t, "connection closed by server");
-	else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		tfail(t, "connection error");
 }
 
 static int
@@ -119,26 +100,6 @@ setnonblock(int fd)
 	if (((fl = fcntl(fd, F_GETFL)) == -1) ||
 	    (fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)) {
 		warnp("fcntl");
-		return (-1);
-	}
-	return (0);
-}
-
-/* Create and enable the socket bufferevent of ${t} (owns t->fd). */
-static int
-mkbev(struct kvclient_transport *t)
-{
-
-	if ((t->bev = bufferevent_socket_new(t->base, t->fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		warn0("bufferevent_socket_new failed");
-		return (-1);
-	}
-	bufferevent_set_max_single_read(t->bev, TRANSPORT_IOMAX);
-	bufferevent_set_max_single_write(t->bev, TRANSPORT_IOMAX);
-	bufferevent_setcb(t->bev, readcb, NULL, eventcb, t);
-	if (bufferevent_enable(t->bev, EV_READ | EV_WRITE)) {
-		warn0("bufferevent_enable failed");
 		return (-1);
 	}
 	return (0);
@@ -220,6 +181,135 @@ plain_writecb(evutil_socket_t fd, short what, void *cookie)
 		plain_write(t);
 }
 
+/* spiped: send what wout holds (one send(2)); wait if some is left. */
+static void
+spiped_write(struct kvclient_transport *t)
+{
+	ssize_t n;
+
+	if (t->wlen > t->woff) {
+		do {
+			n = send(t->fd, t->wout + t->woff, t->wlen - t->woff,
+			    MSG_NOSIGNAL);
+		} while (n == -1 && errno == EINTR);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				tfail(t, "connection error");
+				return;
+			}
+			n = 0;
+		}
+		t->woff += (size_t)n;
+	}
+	if (t->woff == t->wlen)
+		t->woff = t->wlen = 0;
+	if ((t->wlen > 0) != t->writing) {
+		t->writing = !t->writing;
+		if (t->writing ? event_add(t->wev, NULL) : event_del(t->wev))
+			tfail(t, "cannot watch the connection");
+	}
+}
+
+static void
+spiped_writecb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct kvclient_transport *t = cookie;
+
+	(void)fd;
+	(void)what;
+	if (!t->failed)
+		spiped_write(t);
+}
+
+/* spiped: read the socket, decrypt every whole packet into pin. */
+static void
+spiped_readcb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct kvclient_transport *t = cookie;
+	struct evbuffer_iovec v;
+	size_t total, npkts;
+	ssize_t n;
+
+	(void)what;
+	if (t->failed)
+		return;
+	do {
+		n = read(fd, t->win + t->winlen, WIN_SZ - t->winlen);
+	} while ((n == -1) && (errno == EINTR));
+	if (n == -1) {
+		if ((errno == EAGAIN) || (errno == EWOULDBLOCK))
+			return;
+		tfail(t, "connection error");
+		return;
+	}
+	if (n == 0) {
+		tfail(t, "connection closed by server");
+		return;
+	}
+	total = t->winlen + (size_t)n;
+	if ((npkts = total / PROTO_PKT_LEN) == 0) {
+		t->winlen = total;
+		return;
+	}
+	if (evbuffer_reserve_space(t->pin,
+	    (ev_ssize_t)PROTO_DECRYPT_ROOM(npkts), &v, 1) != 1) {
+		tfail(t, "out of memory");
+		return;
+	}
+	if ((n = proto_session_decrypt(t->s, t->win, npkts, v.iov_base)) < 0) {
+		tfail(t, "bad packet from the spiped endpoint");
+		return;
+	}
+	v.iov_len = (size_t)n;
+	if (evbuffer_commit_space(t->pin, &v, 1)) {
+		tfail(t, "out of memory");
+		return;
+	}
+	t->winlen = total - npkts * PROTO_PKT_LEN;
+	memmove(t->win, t->win + npkts * PROTO_PKT_LEN, t->winlen);
+	/* Last: the callback may free ${t}. */
+	t->cbs.readcb(t->cookie);
+}
+
+/* spiped: encrypt what accumulated in pout into wout, and send. */
+static void
+spiped_encrypt(struct kvclient_transport *t)
+{
+	size_t len, need, ncap;
+	uint8_t *p;
+	ssize_t n;
+
+	while ((len = evbuffer_get_length(t->pout)) > 0) {
+		if (len > STAGE_SZ)
+			len = STAGE_SZ;
+		if ((need = t->wlen + PROTO_WIRELEN(len)) > t->wcap &&
+		    t->woff > 0) {
+			memmove(t->wout, t->wout + t->woff, t->wlen - t->woff);
+			t->wlen -= t->woff;
+			t->woff = 0;
+			need = t->wlen + PROTO_WIRELEN(len);
+		}
+		if (need > t->wcap) {
+			for (ncap = t->wcap ? t->wcap : 65536; ncap < need; )
+				ncap *= 2;
+			if ((p = realloc(t->wout, ncap)) == NULL) {
+				tfail(t, "out of memory");
+				return;
+			}
+			t->wout = p;
+			t->wcap = ncap;
+		}
+		if (evbuffer_remove(t->pout, t->stage, len) != (int)len ||
+		    (n = proto_session_encrypt(t->s, t->stage, len,
+		    t->wout + t->wlen)) < 0) {
+			tfail(t, "cannot encrypt");
+			return;
+		}
+		t->wlen += (size_t)n;
+	}
+	spiped_write(t);
+}
+
 static void flushcb(evutil_socket_t, short, void *);
 static void outcb(struct evbuffer *, const struct evbuffer_cb_info *,
     void *);
@@ -291,11 +381,8 @@ flushcb(evutil_socket_t fd, short what, void *cookie)
 		plain_write(t);
 		return;
 	}
-	if (t->s == NULL)
-		return;
-	if (proto_session_encrypt_evbuf(t->s, t->pout,
-	    bufferevent_get_output(t->bev)))
-		tfail(t, "cannot encrypt");
+	if (t->s != NULL)
+		spiped_encrypt(t);
 }
 
 static void
@@ -330,7 +417,13 @@ hscb(void *cookie, struct proto_session *s, int err)
 		return;
 	}
 	t->s = s;
-	if (mkbev(t)) {
+	if ((t->win = malloc(WIN_SZ)) == NULL ||
+	    (t->stage = malloc(STAGE_SZ)) == NULL ||
+	    (t->rev = event_new(t->base, t->fd, EV_READ | EV_PERSIST,
+	    spiped_readcb, t)) == NULL ||
+	    (t->wev = event_new(t->base, t->fd, EV_WRITE | EV_PERSIST,
+	    spiped_writecb, t)) == NULL ||
+	    event_add(t->rev, NULL)) {
 		tfail(t, "cannot start the session");
 		return;
 	}
@@ -413,10 +506,10 @@ kvclient_transport_free(struct kvclient_transport *t)
 		event_free(t->rev);
 	if (t->wev != NULL)
 		event_free(t->wev);
-	if (t->bev != NULL)
-		bufferevent_free(t->bev);
-	else
-		close(t->fd);
+	free(t->win);
+	free(t->stage);
+	free(t->wout);
+	close(t->fd);
 	if (t->outcb != NULL)
 		evbuffer_remove_cb_entry(t->pout, t->outcb);
 	if (t->flushev != NULL)
