@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,15 @@ struct psfile {
 	int ckfd;
 	size_t pagesize;
 	size_t segsize;
-	int *fds;		/* indexed by segment number; -1 = none */
-	uint32_t nfds;		/* entries in fds */
+	/*
+	 * Indexed by segment number; -1 = none.  Atomic: read by
+	 * pagestore_read on any thread (the table first, then its size, are
+	 * published by setfd; seq_cst loads and stores).
+	 */
+	_Atomic(int *) fds;
+	_Atomic uint32_t nfds;	/* entries in fds */
+	int **oldfds;		/* Tables replaced by larger ones. */
+	size_t noldfds;
 	uint32_t nsegs;		/* segment files present */
 	uint32_t curseg;	/* segment of end */
 	uint64_t end;		/* where the next batch goes */
@@ -84,23 +92,39 @@ file_where(struct pagestore *base, uint64_t addr, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s offset %" PRIu32, ps->dir, name, OFF(addr));
 }
 
-/* Record fd for segment ${seg}, growing the table. */
+/*
+ * Record fd for segment ${seg}, growing the table.  pagestore_read may run
+ * on other threads at the same time (getfd): a grown table is a new array
+ * published before its size, and the old one stays allocated until the
+ * store is closed (sizes double, so the old ones add up to less than the
+ * current one).
+ */
 static int
 setfd(struct psfile *ps, uint32_t seg, int fd)
 {
-	int *nf;
-	uint32_t n, i;
+	int *nf, *of = ps->fds, **nold;
+	uint32_t n, i, on = ps->nfds;
 
-	if (seg >= ps->nfds) {
+	if (seg >= on) {
 		n = seg + 16;
-		if ((nf = realloc(ps->fds, n * sizeof(int))) == NULL) {
+		if (n < 2 * on)
+			n = 2 * on;
+		if ((nold = realloc(ps->oldfds, (ps->noldfds + 1) *
+		    sizeof(*nold))) == NULL) {
 			warnp("realloc");
 			return (-1);
 		}
-		for (i = ps->nfds; i < n; i++)
-			nf[i] = -1;
+		ps->oldfds = nold;
+		if ((nf = malloc(n * sizeof(int))) == NULL) {
+			warnp("malloc");
+			return (-1);
+		}
+		for (i = 0; i < n; i++)
+			nf[i] = i < on ? of[i] : -1;
 		ps->fds = nf;
 		ps->nfds = n;
+		if (of != NULL)
+			ps->oldfds[ps->noldfds++] = of;
 	}
 	ps->fds[seg] = fd;
 	return (0);
@@ -781,6 +805,9 @@ file_close(struct pagestore *base)
 		if (ps->fds[i] != -1)
 			close(ps->fds[i]);
 	free(ps->fds);
+	for (i = 0; i < ps->noldfds; i++)
+		free(ps->oldfds[i]);
+	free(ps->oldfds);
 	if (ps->ckfd != -1)
 		close(ps->ckfd);
 	if (ps->lockfd != -1)
