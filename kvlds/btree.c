@@ -33,6 +33,7 @@
 #include "node.h"
 #include "page.h"
 #include "pagestore.h"
+#include "reader.h"
 
 struct pathent {
 	struct node *nd;
@@ -61,6 +62,18 @@ struct btree {
 	uint8_t *rbuf;
 
 	/*
+	 * Reads off the loop (btree_io_start): with nowait set, a page that
+	 * is not in memory is queued on the reader and the lookup fails
+	 * with again set (BTREE_AGAIN); its bytes wait in the reader's
+	 * table, by address, until a lookup takes them.  Commit-time and
+	 * fix-up loads clear nowait (see load).
+	 */
+	struct reader *rd;
+	int nowait;
+	int again;
+	uint64_t pagesasync;	/* pages taken from the reader */
+
+	/*
 	 * The finger: the path to the last mutated leaf, all mutable, and
 	 * the key range that leads to that leaf.  Sequential mutations skip
 	 * the descent.  Valid only while nothing restructured the pending
@@ -81,6 +94,7 @@ struct btree {
 	uint64_t evicted, sweeps;
 	size_t arenakeep;	/* freed arenas kept for reuse, bytes */
 	size_t sweepfloor;	/* node memory after the last sweep */
+	size_t dirtymax;	/* btree_dirty_bytes's limit; 0 = none */
 	struct timespec lasttrim;	/* last malloc_trim */
 
 	/*
@@ -172,16 +186,48 @@ load(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 {
 	struct node *nd;
 	char where[256], err[128];
-	const uint8_t *lo = NULL, *hi = NULL, *k;
+	const uint8_t *lo = NULL, *hi = NULL, *k, *buf = bt->rbuf;
 	size_t lol = 0, hil = 0, kl, len;
+	int taken = 0;
 
 	if (c->n != NULL)
 		return (c->n);
-	if (pagestore_read(bt->ps, c->addr, bt->rbuf, &len))
-		return (NULL);
+	if (bt->rd != NULL) {
+		switch (reader_lookup(bt->rd, c->addr, &buf, &len)) {
+		case READER_DONE:
+			taken = 1;
+			bt->pagesasync++;
+			break;
+		case READER_FAILED:
+			/* Logged by the reader; a later lookup reads again. */
+			reader_release(bt->rd, c->addr);
+			return (NULL);
+		case READER_PENDING:
+			if (bt->nowait) {
+				bt->again = 1;
+				return (NULL);
+			}
+			break;
+		default:
+			if (bt->nowait) {
+				/* No free slot: wait for a completion. */
+				(void)reader_submit(bt->rd, c->addr);
+				bt->again = 1;
+				return (NULL);
+			}
+		}
+	}
+	if (!taken) {
+		buf = bt->rbuf;
+		if (pagestore_read(bt->ps, c->addr, bt->rbuf, &len))
+			return (NULL);
+	}
 	bt->pagesread++;
-	if ((nd = page_decode(bt->rbuf, len, c->addr, bt->pagesize,
-	    bt->maxk, bt->maxv, err, sizeof(err))) == NULL)
+	nd = page_decode(buf, len, c->addr, bt->pagesize, bt->maxk, bt->maxv,
+	    err, sizeof(err));
+	if (taken)
+		reader_release(bt->rd, c->addr);
+	if (nd == NULL)
 		goto bad;
 	if (parent != NULL) {
 		if (nd->level + 1 != parent->level) {
@@ -346,6 +392,7 @@ btree_open(const struct btree_opts *opts)
 	bt->costratio = opts->costratio;
 	bt->cachebytes = opts->cachebytes;
 	bt->gen = 1;
+	node_dirty_gen(bt->gen);
 	/*
 	 * Under a budget below the default, large buffers (a commit's
 	 * batch, the cleaner's reads) come from mmap and go back to the
@@ -359,6 +406,12 @@ btree_open(const struct btree_opts *opts)
 	bt->arenakeep = bt->cachebytes != 0 && bt->cachebytes < (128 << 20) ?
 	    bt->cachebytes / 16 : 8 << 20;
 	node_arena_keep(bt->arenakeep);
+	/* Dirty nodes of a batch: a quarter of the cache, at least 1 MiB. */
+	if (bt->cachebytes != 0) {
+		bt->dirtymax = bt->cachebytes / 4;
+		if (bt->dirtymax < 1024 * 1024)
+			bt->dirtymax = 1024 * 1024;
+	}
 	if ((bt->rbuf = malloc(bt->pagesize)) == NULL) {
 		warnp("malloc");
 		goto err1;
@@ -407,6 +460,7 @@ btree_close(struct btree *bt)
 
 	if (bt == NULL)
 		return;
+	reader_free(bt->rd);
 	for (snap = bt->snaps; snap != NULL; snap = snapnext) {
 		snapnext = snap->next;
 		node_unref(snap->root.n);
@@ -465,6 +519,7 @@ btree_get(struct btree *bt, const uint8_t *key, size_t klen,
 	evict(bt);
 	if ((nd = bt->croot.n) == NULL)
 		return (1);
+	bt->again = 0;
 	h = node_hash(key, klen);
 	while (nd->level > 0) {
 		i = node_childidx(nd, key, klen);
@@ -472,7 +527,7 @@ btree_get(struct btree *bt, const uint8_t *key, size_t klen,
 		if ((c = nd->kids[i].n) != NULL && nd->level == 1)
 			node_hprefetch(c, h);
 		if ((nd = child(bt, nd, i)) == NULL)
-			return (-1);
+			return (bt->again ? BTREE_AGAIN : -1);
 	}
 	/* Committed leaves never change: look them up by hash. */
 	if ((*val = node_hfind(nd, key, klen, h, vlen)) == NULL)
@@ -512,11 +567,16 @@ get_group(struct btree *bt, size_t n, const uint8_t *const *keys,
 				nd[j]->used = 1;
 			i = node_childidx(nd[j], keys[j], klens[j]);
 			if ((c = nd[j]->kids[i].n) == NULL) {
-				/* Not cached: read it now. */
+				/* Not cached: read it now (or queue it). */
+				bt->again = 0;
 				if ((c = load(bt, nd[j], i,
 				    &nd[j]->kids[i])) == NULL) {
-					res[j] = -1;
-					rc = -1;
+					if (bt->again)
+						res[j] = BTREE_AGAIN;
+					else {
+						res[j] = -1;
+						rc = -1;
+					}
 				}
 			} else if (level == 1)
 				node_hprefetch(c, h[j]);
@@ -683,13 +743,14 @@ range_in(struct btree *bt, struct bt_child *root, const uint8_t *start,
 	evict(bt);
 	if ((nd = root->n) == NULL)
 		return (0);
+	bt->again = 0;
 
 	/* Descend to the first key >= start. */
 	for (depth = 0; nd->level > 0; depth++) {
 		path[depth].nd = nd;
 		path[depth].idx = node_childidx(nd, start, slen);
 		if ((nd = child(bt, nd, path[depth].idx)) == NULL)
-			return (-1);
+			return (bt->again ? BTREE_AGAIN : -1);
 	}
 	i = node_lower(nd, start, slen, &eq);
 
@@ -706,7 +767,7 @@ range_in(struct btree *bt, struct bt_child *root, const uint8_t *start,
 			for (; d < depth; d++) {
 				path[d].nd = nd;
 				if ((nd = child(bt, nd, path[d].idx)) == NULL)
-					return (-1);
+					return (bt->again ? BTREE_AGAIN : -1);
 				if (d + 1 < depth)
 					path[d + 1].idx = 0;
 			}
@@ -916,6 +977,20 @@ finger_ok(struct btree *bt, const uint8_t *k, size_t kl)
 	    (!bt->fhashi || node_cmp(k, kl, bt->fhi, bt->fhil) < 0));
 }
 
+/*
+ * A mutation's descent failed before changing anything: BTREE_AGAIN if
+ * a page is being read (the mutation is not counted), else -1.
+ */
+static int
+mutate_again(struct btree *bt)
+{
+
+	if (!bt->again)
+		return (-1);
+	bt->npending--;
+	return (BTREE_AGAIN);
+}
+
 /* Apply one mutation to the pending tree. */
 static int
 mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
@@ -926,7 +1001,7 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	const uint8_t *cv = NULL;
 	size_t cvl = 0;
 	uint32_t i;
-	int d, eq, change, rightedge = 0, shrink = 0;
+	int d, eq, change, rightedge = 0, shrink = 0, nowait, rc;
 
 	if (bt->failed) {
 		warn0("the store refuses writes after an earlier failure");
@@ -939,6 +1014,7 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 	}
 	bt->npending++;
 	evict(bt);
+	bt->again = 0;
 
 	/* Decide the status on a read-only descent first (not for SET). */
 	eq = 0;
@@ -948,7 +1024,7 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 			i = node_lower(nd, k, kl, &eq);
 		} else if ((nd = find(bt, &bt->proot, k, kl, &i, &eq)) ==
 		    NULL)
-			return (-1);
+			return (mutate_again(bt));
 		if (eq)
 			cv = node_val(nd, i, &cvl);
 	}
@@ -1001,13 +1077,17 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 			bt->proot.addr = 0;
 			bt->proot.n = nd;
 		} else if ((nd = mutable(bt, NULL, 0, &bt->proot)) == NULL) {
-			return (-1);
+			return (mutate_again(bt));
 		}
+		/*
+		 * A page not in memory stops the descent (BTREE_AGAIN): the
+		 * copies made above it are harmless, nothing has changed.
+		 */
 		for (d = 0; nd->level > 0; d++) {
 			path[d].nd = nd;
 			path[d].idx = i = node_childidx(nd, k, kl);
 			if ((nd = mutable(bt, nd, i, &nd->kids[i])) == NULL)
-				return (-1);
+				return (mutate_again(bt));
 		}
 		finger_set(bt, path, d, nd);
 	}
@@ -1030,7 +1110,12 @@ mutate(struct btree *bt, enum op op, const uint8_t *k, size_t kl,
 			return (-1);
 		rightedge = (i + 1 == nd->n);
 	}
-	if (fixup(bt, path, d, nd, rightedge, shrink)) {
+	/* The change is made: the fix-up reads what it needs at once. */
+	nowait = bt->nowait;
+	bt->nowait = 0;
+	rc = fixup(bt, path, d, nd, rightedge, shrink);
+	bt->nowait = nowait;
+	if (rc) {
 		bt->failed = 1;
 		return (-1);
 	}
@@ -1093,6 +1178,109 @@ btree_pending(struct btree *bt)
 {
 
 	return (bt->npending);
+}
+
+/* Reader slots: enough for many reads in flight, at most ~4 MiB. */
+#define IO_SLOTS_MAX	256
+#define IO_SLOTS_MIN	16
+
+/**
+ * btree_io_start(bt, nthreads):
+ * Read missing pages off the loop from now on.
+ */
+int
+btree_io_start(struct btree *bt, int nthreads)
+{
+	const char *env;
+	size_t nslots;
+	long delayms = 0;
+
+	if (bt->rd != NULL)
+		return (0);
+	nslots = (4 << 20) / bt->pagesize;
+	if (nslots > IO_SLOTS_MAX)
+		nslots = IO_SLOTS_MAX;
+	if (nslots < IO_SLOTS_MIN)
+		nslots = IO_SLOTS_MIN;
+	/*
+	 * KVLDS_READ_DELAY_MS delays every off-loop read (tests: a slow
+	 * disk); it is not an operator setting.
+	 */
+	if ((env = getenv("KVLDS_READ_DELAY_MS")) != NULL)
+		delayms = strtol(env, NULL, 10);
+	if ((bt->rd = reader_init(bt->ps, bt->pagesize, nslots,
+	    nthreads > 0 ? nthreads : 1, delayms)) == NULL)
+		return (-1);
+	bt->nowait = 1;
+	return (0);
+}
+
+/**
+ * btree_io_nowait(bt, on):
+ * Lookups queue missing pages (on) or read them at once (off).
+ */
+void
+btree_io_nowait(struct btree *bt, int on)
+{
+
+	bt->nowait = (bt->rd != NULL && on);
+}
+
+/**
+ * btree_io_fd(bt):
+ * The descriptor that becomes readable when off-loop reads complete.
+ */
+int
+btree_io_fd(struct btree *bt)
+{
+
+	return (bt->rd != NULL ? reader_fd(bt->rd) : -1);
+}
+
+/**
+ * btree_io_poll(bt):
+ * Reads completed since the last call.
+ */
+uint64_t
+btree_io_poll(struct btree *bt)
+{
+
+	return (bt->rd != NULL ? reader_poll(bt->rd) : 0);
+}
+
+/**
+ * btree_prefetch(bt, key, klen, pending):
+ * Queue the reads a lookup of ${key} would need.
+ */
+int
+btree_prefetch(struct btree *bt, const uint8_t *key, size_t klen,
+    int pending)
+{
+	struct node *nd;
+
+	if (!bt->nowait)
+		return (0);
+	if ((nd = (pending ? bt->proot.n : bt->croot.n)) == NULL)
+		return (0);
+	bt->again = 0;
+	while (nd->level > 0) {
+		if ((nd = child(bt, nd, node_childidx(nd, key, klen))) ==
+		    NULL)
+			return (bt->again ? BTREE_AGAIN : -1);
+	}
+	return (0);
+}
+
+/**
+ * btree_dirty_bytes(bt, cap):
+ * Memory of the pending tree's dirty nodes, and the limit for it.
+ */
+size_t
+btree_dirty_bytes(struct btree *bt, size_t *cap)
+{
+
+	*cap = bt->dirtymax;
+	return (node_dirty_memory());
 }
 
 /*
@@ -1240,6 +1428,14 @@ clean_step(struct btree *bt)
 	maxmoved = 2 * bt->userbatch;
 	if (maxmoved < 1024 * 1024)
 		maxmoved = 1024 * 1024;
+	/*
+	 * Moved pages are dirty nodes of this batch too, on top of the
+	 * mutations' (btree_dirty_bytes): under a cache budget, at most half
+	 * the dirty limit, so that a frozen batch stays within about 1.5
+	 * times that limit.
+	 */
+	if (bt->dirtymax > 0 && maxmoved > bt->dirtymax / 2)
+		maxmoved = bt->dirtymax / 2;
 
 	while (budget > 0 && bt->cmoved < maxmoved) {
 		if (bt->cstate == CL_IDLE) {
@@ -1350,6 +1546,7 @@ static void
 clean_finish(struct btree *bt)
 {
 	size_t i, j;
+	int rc;
 
 	for (i = j = 0; i < bt->ncwait; i++) {
 		if (bt->cwait[i].at > bt->seq || snap_pins(bt,
@@ -1358,7 +1555,13 @@ clean_finish(struct btree *bt)
 			continue;
 		}
 		bt->cwaitbytes -= bt->cwait[i].size;
-		if (pagestore_free(bt->ps, bt->cwait[i].seg))
+		/* Its file is closed: no read may run meanwhile. */
+		if (bt->rd != NULL)
+			reader_exclude(bt->rd);
+		rc = pagestore_free(bt->ps, bt->cwait[i].seg);
+		if (bt->rd != NULL)
+			reader_include(bt->rd);
+		if (rc)
 			bt->cstate = CL_STUCK;
 		else
 			bt->cleanedsegs++;
@@ -1413,6 +1616,7 @@ btree_commit_begin(struct btree *bt)
 	size_t total = PAGE_COMMIT_LEN, i, pos;
 	uint64_t addr;
 	uint32_t j;
+	int nowait;
 
 	if (bt->inflight || bt->failed) {
 		warn0("btree_commit_begin: %s", bt->failed ?
@@ -1421,7 +1625,11 @@ btree_commit_begin(struct btree *bt)
 	}
 	bt->fvalid = 0;
 	bt->cmoved = 0;
+	/* The cleaner's loads are rare and at commit time: synchronous. */
+	nowait = bt->nowait;
+	bt->nowait = 0;
 	clean_step(bt);
+	bt->nowait = nowait;
 	bt->ndirty = 0;
 	if (bt->proot.n != NULL && bt->proot.n->addr == 0 &&
 	    collect(bt, bt->proot.n, &total))
@@ -1434,7 +1642,13 @@ btree_commit_begin(struct btree *bt)
 		bt->batch = nb;
 		bt->batchcap = total;
 	}
-	if ((addr = pagestore_reserve(bt->ps, total)) == 0)
+	/* A new segment may be opened: no read may run meanwhile. */
+	if (bt->rd != NULL)
+		reader_exclude(bt->rd);
+	addr = pagestore_reserve(bt->ps, total);
+	if (bt->rd != NULL)
+		reader_include(bt->rd);
+	if (addr == 0)
 		goto fail;
 
 	/* Children come first, so their addresses are known. */
@@ -1472,6 +1686,7 @@ btree_commit_begin(struct btree *bt)
 	if (bt->froot.n != NULL)
 		node_ref(bt->froot.n);
 	bt->gen++;
+	node_dirty_gen(bt->gen);
 	bt->npending = 0;
 	bt->inflight = 1;
 	return (0);
@@ -1554,23 +1769,31 @@ void
 btree_stats(struct btree *bt, char *buf, size_t len)
 {
 	char sbuf[512];
-	size_t nseg;
+	struct mallinfo2 mi;
+	size_t nseg, dirty, dcap;
 	uint64_t bytes;
 
 	pagestore_stats(bt->ps, &nseg, &bytes);
+	mi = mallinfo2();
+	dirty = btree_dirty_bytes(bt, &dcap);
 	snprintf(buf, len, "commit %llu, nodes in memory %zu (%zu bytes, "
-	    "%llu evicted in %llu sweeps), pending mutations %zu, segments %zu, log bytes %llu, tree bytes %llu, "
-	    "commits %llu (%llu pages, %llu bytes written), pages read %llu, "
+	    "%llu evicted in %llu sweeps; %zu dirty, at most %zu), heap "
+	    "%zu bytes (%zu free) + %zu mapped, pending mutations %zu, "
+	    "segments %zu, log bytes %llu, tree bytes %llu, "
+	    "commits %llu (%llu pages, %llu bytes written), pages read %llu "
+	    "(%llu off the loop), "
 	    "cleaner: %s segment %u at %llu, %llu segments freed, %llu "
 	    "bytes scanned, %llu pages moved",
 	    (unsigned long long)bt->seq, node_count(), node_memory(),
 	    (unsigned long long)bt->evicted, (unsigned long long)bt->sweeps,
-	    bt->npending, nseg,
+	    dirty, dcap,
+	    mi.arena, mi.fordblks, mi.hblkhd, bt->npending, nseg,
 	    (unsigned long long)bytes, (unsigned long long)bt->treebytes,
 	    (unsigned long long)bt->commits,
 	    (unsigned long long)bt->pageswritten,
 	    (unsigned long long)bt->byteswritten,
 	    (unsigned long long)bt->pagesread,
+	    (unsigned long long)bt->pagesasync,
 	    bt->cstate == CL_IDLE ? "idle" : bt->cstate == CL_SCAN ?
 	    "scanning" : "stopped", (unsigned)bt->cseg,
 	    (unsigned long long)bt->coff,

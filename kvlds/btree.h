@@ -9,6 +9,8 @@
  * commit, networking) and the engine.  All calls are made from the
  * event-loop thread, except btree_commit_write, which runs on a worker
  * thread while the loop keeps serving reads and applying new mutations.
+ * After btree_io_start, the engine's own reader threads read pages that
+ * are not in memory (see "Reads off the loop" below).
  *
  * Invariants:
  * - Reads (btree_get, btree_range) see the last COMMITTED tree only.
@@ -21,6 +23,14 @@
 #include <stdint.h>
 
 struct btree;
+
+/*
+ * Returned (by lookups and mutations, after btree_io_start) when a page
+ * the call needs is not in memory: its read has been queued, nothing was
+ * done, and the call should be made again once btree_io_poll reports
+ * completed reads.
+ */
+#define BTREE_AGAIN	2
 
 struct btree_opts {
 	const char *dir;	/* data directory; created if absent */
@@ -153,6 +163,67 @@ int btree_cad(struct btree *bt, const uint8_t *k, size_t kl,
  * commit record.
  */
 size_t btree_pending(struct btree *bt);
+
+/*
+ * Reads off the loop.  Until btree_io_start, a page that is not in memory
+ * (never loaded, or evicted from the page cache) is read at once, on the
+ * calling thread.  After it:
+ *
+ * btree_io_start(bt, nthreads): start ${nthreads} reader threads and
+ * switch to "nowait" lookups: btree_get, btree_range,
+ * btree_snapshot_range and the six mutations return BTREE_AGAIN (and
+ * btree_get_batch sets res[i] to BTREE_AGAIN) instead of reading a
+ * missing page: they queue its read (pagestore_read on a reader thread)
+ * and change nothing (a mutation is not counted as pending; a range may
+ * have called its callback for a prefix of the pairs, which the caller
+ * must discard).  Retried after the read, the call finds the page's
+ * bytes kept by address, checks and installs them, and goes on (a
+ * later page may return BTREE_AGAIN again).  Loads that happen once a
+ * mutation has changed its leaf (merging with a sibling), and the
+ * cleaner's at btree_commit_begin, stay synchronous.  -1 on error
+ * (logged); 0 if already started.
+ *
+ * btree_io_nowait(bt, on): turn nowait lookups off (0: read at once, as
+ * before btree_io_start; e.g. for a request that keeps losing its pages
+ * to eviction between retries) or on again.
+ *
+ * btree_io_fd(bt): a descriptor (eventfd) to watch for reading: it
+ * becomes readable when queued reads complete; -1 before btree_io_start.
+ *
+ * btree_io_poll(bt): clear that descriptor's readiness; return the number
+ * of reads completed since the last call (0: none).  Calls that returned
+ * BTREE_AGAIN should then be retried.
+ *
+ * btree_prefetch(bt, key, klen, pending): queue the reads a lookup of
+ * ${key} in the committed tree (${pending} == 0: a GET) or the pending
+ * tree (a mutation) would need first, without looking the key up: for
+ * the requests behind one that returned BTREE_AGAIN, so that their reads
+ * overlap.  BTREE_AGAIN if a read is queued or in progress, 0 if the
+ * path is in memory (or nowait is off), -1 on error.
+ */
+int btree_io_start(struct btree *bt, int nthreads);
+void btree_io_nowait(struct btree *bt, int on);
+int btree_io_fd(struct btree *bt);
+uint64_t btree_io_poll(struct btree *bt);
+int btree_prefetch(struct btree *bt, const uint8_t *key, size_t klen,
+    int pending);
+
+/*
+ * btree_dirty_bytes(bt, cap):
+ * Return the bytes of memory held by the nodes the pending tree has
+ * dirtied since the last btree_commit_begin (copied, split or created by
+ * mutations or by the cleaner), and set *cap to the engine's limit for
+ * them (a quarter of the cache budget, at least 1 MiB; 0 when the cache
+ * is unlimited).  Dirty nodes cannot be evicted until their batch is
+ * durable, so they come on top of the cache: the caller should stop
+ * applying mutations once the bytes pass *cap and some mutation is
+ * pending (btree_pending() > 0), start a commit as soon as it can, and
+ * resume after btree_commit_begin (which brings the bytes back to 0).
+ * With at most one commit in flight that bounds the dirty nodes of both
+ * batches to about 2 * cap.  A single mutation is always allowed when
+ * nothing is pending, so progress never depends on the limit.
+ */
+size_t btree_dirty_bytes(struct btree *bt, size_t *cap);
 
 /*
  * Group commit, in three phases; at most one commit in flight.

@@ -37,6 +37,10 @@
 #define SNAP_MAX	64		/* Open snapshots, all connections. */
 #define SNAP_PERCONN	16		/* Open snapshots per connection. */
 #define SHUTDOWN_GRACE	3		/* Seconds given to slow readers. */
+#define DGET_MAX	64		/* GETs waiting for reads, per conn. */
+#define IO_LOOKAHEAD	32		/* Requests prefetched past a stop. */
+#define IO_RETRIES	8		/* Then the request reads at once. */
+#define IO_THREADS	2		/* The engine's reader threads. */
 
 /*
  * Encrypted connections read into a second shared buffer, sized so that
@@ -82,6 +86,13 @@ struct conn {
 	int reading;			/* ev_read is added. */
 	int writing;			/* ev_write is added. */
 	int blocked;			/* Output over the high water. */
+	int parked;			/* A mutation waits for a commit. */
+	int iowait;			/* A request waits for a page read. */
+	int inio;			/* In D->io. */
+	unsigned ioretries;		/* Of the request it waits at. */
+	struct dget *dgets;		/* GETs waiting for page reads. */
+	size_t ndgets;
+	size_t dgetcap;
 	int eof;			/* Peer closed; draining. */
 	int dead;			/* Closed; freed when refs == 0. */
 	struct conn *nextdead;		/* In D->graveyard. */
@@ -97,6 +108,13 @@ struct conn {
 	int rend;			/* Read EOF seen: WIRE_EOF/TRUNC. */
 
 	size_t nsnaps;			/* Its entries in D->snaps. */
+};
+
+/* A GET whose pages are being read (btree_get_batch said BTREE_AGAIN). */
+struct dget {
+	uint64_t id;
+	size_t klen;
+	uint8_t key[KVPROTO_MAXKV];
 };
 
 /* An open snapshot (SNAPSHOT_OPEN), owned by one connection. */
@@ -161,6 +179,23 @@ struct dispatch {
 	size_t nopen;			/* Responses held in the open batch. */
 
 	struct cvec dirty;		/* Connections with output to write. */
+
+	/*
+	 * Connections stopped at a mutation while the pending batch's dirty
+	 * nodes pass the engine's limit (see mut_must_wait); resumed once
+	 * the next commit has begun (unpark set by commit_began).
+	 */
+	struct cvec parked;
+	struct cvec parked2;		/* Spare, swapped in while resuming. */
+	int unpark;
+
+	/*
+	 * Connections waiting for the engine's reader threads (deferred
+	 * GETs, or stopped at a request): retried when reads complete.
+	 */
+	struct cvec io;
+	struct cvec io2;		/* Spare, swapped in while retrying. */
+	struct event *ev_io;
 	struct conn *graveyard;		/* Closed during this turn. */
 	uint8_t *rbuf;
 
@@ -188,10 +223,17 @@ struct dispatch {
 	uint64_t nmut;
 	uint64_t nconns_total;
 	uint64_t nhsfail;
+	uint64_t nparks;		/* Connections parked (conn_park). */
+	uint64_t ndeferred;		/* GETs deferred for a read. */
+	uint64_t niostops;		/* Stops at a request for a read. */
 };
 
 static void conn_close(struct conn *, const char *);
 static void conn_write(struct conn *);
+static void conn_unblock(struct conn *);
+static int dget_push(struct conn *, uint64_t, const uint8_t *, size_t);
+static int conn_iostop(struct conn *, const uint8_t *, size_t);
+static int req_mutates(const struct kvproto_req *);
 static void accept_enable(struct dispatch *, int);
 
 /* ---------------------------------------------------------------- buffers */
@@ -377,7 +419,8 @@ conn_maybe_finish(struct conn *c)
 {
 
 	if (c->eof && !c->dead && conn_unsent(c) == 0 &&
-	    !c->inlist[0] && !c->inlist[1])
+	    !c->inlist[0] && !c->inlist[1] && c->ndgets == 0 &&
+	    !c->parked && !c->iowait)
 		conn_close(c, NULL);
 }
 
@@ -409,7 +452,10 @@ range_cb(void *cookie, const uint8_t *key, size_t klen, const uint8_t *val,
 	return (-1);
 }
 
-/* RANGE, or SNAPSHOT_RANGE over ${snap} if not NULL. */
+/*
+ * RANGE, or SNAPSHOT_RANGE over ${snap} if not NULL.  Return 0, -1 on
+ * error, or BTREE_AGAIN (nothing answered) if a page is being read.
+ */
 static int
 do_range(struct conn *c, uint64_t id, const struct kvproto_req *req,
     struct btree_snap *snap)
@@ -421,6 +467,7 @@ do_range(struct conn *c, uint64_t id, const struct kvproto_req *req,
 	const uint8_t *rec;
 	size_t reclen;
 	uint8_t *p;
+	int r;
 
 	maxbytes = req->maxbytes;
 	if (maxbytes > RANGE_MAXBYTES)
@@ -429,11 +476,14 @@ do_range(struct conn *c, uint64_t id, const struct kvproto_req *req,
 	rc.r = D->range;
 	rc.full = 0;
 	rc.nextlen = 0;
-	if ((snap == NULL ? btree_range(D->bt, req->key, req->keylen,
+	if ((r = (snap == NULL ? btree_range(D->bt, req->key, req->keylen,
 	    req->end, req->endlen, maxbytes, range_cb, &rc, next, &nextlen) :
 	    btree_snapshot_range(D->bt, snap, req->key, req->keylen,
 	    req->end, req->endlen, maxbytes, range_cb, &rc, next,
-	    &nextlen))) {
+	    &nextlen))) != 0) {
+		/* A page is being read: the pairs passed so far go. */
+		if (r == BTREE_AGAIN)
+			return (BTREE_AGAIN);
 		if (!rc.full)
 			return (-1);
 		memcpy(next, rc.next, rc.nextlen);
@@ -487,7 +537,8 @@ snap_release_conn(struct conn *c)
 
 /*
  * SNAPSHOT_OPEN, SNAPSHOT_RANGE, SNAPSHOT_CLOSE (kvlds/PROTOCOL.md).
- * Return 0, or -1 if ${c} was closed.
+ * Return 0, 1 if a page must be read first (nothing done), or -1 if ${c}
+ * was closed.
  */
 static int
 do_snapshot(struct conn *c, uint64_t id, const struct kvproto_req *req)
@@ -497,6 +548,7 @@ do_snapshot(struct conn *c, uint64_t id, const struct kvproto_req *req)
 	struct btree_snap *s;
 	uint8_t *p;
 	size_t len;
+	int r;
 
 	switch (req->type) {
 	case KVPROTO_SNAPSHOT_OPEN:
@@ -518,7 +570,9 @@ do_snapshot(struct conn *c, uint64_t id, const struct kvproto_req *req)
 		return (0);
 	case KVPROTO_SNAPSHOT_RANGE:
 		if ((e = snap_find(c, req->snapid)) != NULL) {
-			if (do_range(c, id, req, e->s)) {
+			if ((r = do_range(c, id, req, e->s)) == BTREE_AGAIN)
+				return (1);
+			if (r) {
 				conn_close(c, "store error on SNAPSHOT_RANGE");
 				return (-1);
 			}
@@ -547,8 +601,10 @@ nomem:
 }
 
 /*
- * Handle one request.  Return 0, or -1 if the connection was closed (or
- * the dispatcher failed for good): the caller must not touch ${c} again.
+ * Handle one request.  Return 0, 1 if a page it needs is being read
+ * (nothing was done: handle it again later), or -1 if the connection was
+ * closed (or the dispatcher failed for good): the caller must not touch
+ * ${c} again.
  */
 static int
 handle(struct conn *c, uint64_t id, const uint8_t *rec, size_t reclen)
@@ -582,7 +638,9 @@ handle(struct conn *c, uint64_t id, const uint8_t *rec, size_t reclen)
 		return (0);
 	case KVPROTO_GET:
 		if ((r = btree_get(D->bt, req.key, req.keylen, &val,
-		    &vlen)) == -1) {
+		    &vlen)) == BTREE_AGAIN)
+			return (1);
+		if (r == -1) {
 			conn_close(c, "store error on GET");
 			return (-1);
 		}
@@ -594,7 +652,9 @@ handle(struct conn *c, uint64_t id, const uint8_t *rec, size_t reclen)
 		c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
 		return (0);
 	case KVPROTO_RANGE:
-		if (do_range(c, id, &req, NULL)) {
+		if ((r = do_range(c, id, &req, NULL)) == BTREE_AGAIN)
+			return (1);
+		if (r) {
 			conn_close(c, "store error on RANGE");
 			return (-1);
 		}
@@ -631,6 +691,10 @@ handle(struct conn *c, uint64_t id, const uint8_t *rec, size_t reclen)
 		conn_close(c, "unknown request type");
 		return (-1);
 	}
+
+	/* A page is being read: nothing changed, try again later. */
+	if (r == BTREE_AGAIN)
+		return (1);
 
 	/*
 	 * A failed mutation may have left the pending tree half-changed:
@@ -689,6 +753,11 @@ gets_flush(struct conn *c, struct getbatch *gb)
 		return (-1);
 	}
 	for (i = 0; i < gb->n; i++) {
+		if (res[i] == BTREE_AGAIN) {
+			if (dget_push(c, gb->id[i], gb->key[i], gb->klen[i]))
+				return (-1);
+			continue;
+		}
 		if ((p = buf_reserve(&c->out,
 		    KVPROTO_RESP_MAXLEN + PACKET_OVERHEAD)) == NULL) {
 			conn_close(c, "out of memory");
@@ -704,10 +773,301 @@ gets_flush(struct conn *c, struct getbatch *gb)
 	return (0);
 }
 
+/* ------------------------------------------------ reads off the loop */
+
+/*
+ * The engine reads pages that are not in memory on its own threads
+ * (btree_io_start): a lookup that needs one returns BTREE_AGAIN.  A GET
+ * then waits in its connection's deferred list (the connection goes on:
+ * answers may come in any order, and the GET is ordered when it is
+ * answered); any other request stops its connection there (conn_iostop)
+ * so that the connection's mutations keep their order.  When reads
+ * complete, every waiting connection is retried (io_resume).
+ */
+
+/* Put ${c} on the list of connections waiting for reads. */
+static int
+conn_iolist(struct conn *c)
+{
+
+	if (c->inio)
+		return (0);
+	if (cvec_push(&c->D->io, c))
+		return (-1);
+	c->inio = 1;
+	c->refs++;
+	return (0);
+}
+
+/* Defer GET ${id} of ${key}.  Return 0, or -1 if ${c} was closed. */
+static int
+dget_push(struct conn *c, uint64_t id, const uint8_t *key, size_t klen)
+{
+	struct dget *nd;
+	size_t ncap;
+
+	if (c->ndgets == c->dgetcap) {
+		ncap = c->dgetcap ? 2 * c->dgetcap : 16;
+		if ((nd = realloc(c->dgets, ncap * sizeof(*nd))) == NULL)
+			goto nomem;
+		c->dgets = nd;
+		c->dgetcap = ncap;
+	}
+	if (conn_iolist(c))
+		goto nomem;
+	c->dgets[c->ndgets].id = id;
+	c->dgets[c->ndgets].klen = klen;
+	memcpy(c->dgets[c->ndgets].key, key, klen);
+	c->ndgets++;
+	c->D->ndeferred++;
+	return (0);
+
+nomem:
+	conn_close(c, "out of memory");
+	return (-1);
+}
+
+/*
+ * Answer the deferred GETs of ${c} whose pages are in memory now; keep
+ * the others.  Return 0, or -1 if ${c} was closed.
+ */
+static int
+dgets_retry(struct conn *c)
+{
+	const uint8_t *key[GET_BATCH], *val[GET_BATCH];
+	size_t klen[GET_BATCH], vlen[GET_BATCH], i, j, m, keep, len;
+	int res[GET_BATCH];
+	uint8_t *p;
+
+	for (i = keep = 0; i < c->ndgets; i += m) {
+		m = c->ndgets - i < GET_BATCH ? c->ndgets - i : GET_BATCH;
+		for (j = 0; j < m; j++) {
+			key[j] = c->dgets[i + j].key;
+			klen[j] = c->dgets[i + j].klen;
+		}
+		if (btree_get_batch(c->D->bt, m, key, klen, val, vlen, res)) {
+			conn_close(c, "store error on GET");
+			return (-1);
+		}
+		for (j = 0; j < m; j++) {
+			if (res[j] == BTREE_AGAIN) {
+				if (keep != i + j)
+					c->dgets[keep] = c->dgets[i + j];
+				keep++;
+				continue;
+			}
+			if ((p = buf_reserve(&c->out,
+			    KVPROTO_RESP_MAXLEN + PACKET_OVERHEAD)) == NULL) {
+				conn_close(c, "out of memory");
+				return (-1);
+			}
+			len = kvproto_resp_get(p + PACKET_HDRLEN,
+			    res[j] == 0 ? val[j] : NULL,
+			    res[j] == 0 ? vlen[j] : 0);
+			c->out.len += packet_encode(p, c->dgets[i + j].id,
+			    p + PACKET_HDRLEN, len);
+		}
+	}
+	c->ndgets = keep;
+	if (buf_avail(&c->out) > 0)
+		conn_dirty(c);
+	return (0);
+}
+
+/*
+ * Stop ${c} at its next request (the packets at buf[0..len), if any)
+ * until reads complete, and queue the reads of the requests behind it
+ * (up to IO_LOOKAHEAD) so that they overlap.  Return 0, or -1 if ${c}
+ * was closed.
+ */
+static int
+conn_iostop(struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct kvproto_req req;
+	const uint8_t *rec;
+	size_t pos = 0, reclen;
+	uint64_t id;
+	int n;
+
+	if (conn_iolist(c)) {
+		conn_close(c, "out of memory");
+		return (-1);
+	}
+	c->iowait = 1;
+	c->D->niostops++;
+	for (n = 0; n <= IO_LOOKAHEAD && pos < len; n++) {
+		if (packet_parse(buf + pos, len - pos, KVPROTO_REQ_MAXLEN,
+		    &id, &rec, &reclen) != PACKET_OK)
+			break;
+		pos += reclen + PACKET_OVERHEAD;
+		/* The first one's read is queued already. */
+		if (n == 0 || kvproto_req_parse(rec, reclen,
+		    c->D->opts.maxkey, c->D->opts.maxval, &req))
+			continue;
+		if (req.type == KVPROTO_GET)
+			(void)btree_prefetch(c->D->bt, req.key, req.keylen, 0);
+		else if (req_mutates(&req))
+			(void)btree_prefetch(c->D->bt, req.key, req.keylen, 1);
+	}
+	return (0);
+}
+
+/*
+ * Reads completed: answer the deferred GETs that can be, and handle the
+ * input of the connections stopped at a request again (a request that
+ * was sent back IO_RETRIES times, its pages evicted again before its
+ * turn, reads at once).  Some wait again.
+ */
+static void
+io_resume(struct dispatch *D)
+{
+	struct cvec cv;
+	struct conn *c;
+	size_t i;
+
+	cv = D->io;
+	D->io = D->io2;
+	D->io.n = 0;
+	for (i = 0; i < cv.n; i++) {
+		c = cv.v[i];
+		c->inio = 0;
+		if (c->dead)
+			goto next;
+		if (c->ndgets > 0) {
+			if (dgets_retry(c))
+				goto next;
+			if (c->ndgets > 0 && conn_iolist(c)) {
+				conn_close(c, "out of memory");
+				goto next;
+			}
+		}
+		if (c->iowait) {
+			c->iowait = 0;
+			if (!c->blocked) {
+				if (++c->ioretries > IO_RETRIES) {
+					btree_io_nowait(D->bt, 0);
+					conn_unblock(c);
+					btree_io_nowait(D->bt, 1);
+				} else
+					conn_unblock(c);
+			}
+		}
+		if (!c->dead)
+			conn_maybe_finish(c);
+next:
+		conn_unref(c);
+	}
+	cv.n = 0;
+	D->io2 = cv;
+}
+
+/* The engine's readers completed reads. */
+static void
+iocb(evutil_socket_t fd, short what, void *cookie)
+{
+	struct dispatch *D = cookie;
+
+	(void)fd;
+	(void)what;
+	if (btree_io_poll(D->bt) > 0)
+		io_resume(D);
+}
+
+/* ------------------------------------------------------------ parking */
+
+/* Does ${req} modify the store? */
+static int
+req_mutates(const struct kvproto_req *req)
+{
+
+	switch (req->type) {
+	case KVPROTO_SET:
+	case KVPROTO_CAS:
+	case KVPROTO_ADD:
+	case KVPROTO_MODIFY:
+	case KVPROTO_DELETE:
+	case KVPROTO_CAD:
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * Must mutations wait?  While the dirty nodes of the pending batch pass
+ * the engine's limit (btree_dirty_bytes), none is applied: they come on
+ * top of the page cache, and with 4096 requests in flight one batch
+ * could dirty tens of MiB.  Never when nothing is pending, so a batch
+ * always takes at least one mutation and the cycle cannot stall.
+ */
+static int
+mut_must_wait(struct dispatch *D)
+{
+	size_t cap, dirty;
+
+	dirty = btree_dirty_bytes(D->bt, &cap);
+	return (cap > 0 && dirty > cap && btree_pending(D->bt) > 0);
+}
+
+/*
+ * If mutations must wait, park ${c} at its next request: it is not
+ * handled (nor anything after it on ${c}, so the connection's order
+ * holds) and ${c} is not read until the next commit has begun.  Other
+ * connections go on being served.  Return 1 if parked.
+ */
+static int
+conn_park(struct conn *c)
+{
+	struct dispatch *D = c->D;
+
+	if (!mut_must_wait(D))
+		return (0);
+	if (!c->parked) {
+		/* Without the list, apply it: memory over liveness. */
+		if (cvec_push(&D->parked, c))
+			return (0);
+		c->parked = 1;
+		c->refs++;
+		D->nparks++;
+	}
+	return (1);
+}
+
+/*
+ * A commit began: the pending batch is empty again.  Handle the input
+ * of the parked connections (in the order they parked) and read them
+ * again; some may park anew.
+ */
+static void
+parked_resume(struct dispatch *D)
+{
+	struct cvec cv;
+	struct conn *c;
+	size_t i;
+
+	D->unpark = 0;
+	cv = D->parked;
+	D->parked = D->parked2;
+	D->parked.n = 0;
+	for (i = 0; i < cv.n; i++) {
+		c = cv.v[i];
+		if (!c->dead && c->parked) {
+			c->parked = 0;
+			/* A blocked one resumes once its output drains. */
+			if (!c->blocked)
+				conn_unblock(c);
+			if (!c->dead)
+				conn_maybe_finish(c);
+		}
+		conn_unref(c);
+	}
+	cv.n = 0;
+	D->parked2 = cv;
+}
+
 /*
  * Handle the whole packets among the ${len} bytes at ${buf}, stopping
  * early when the output passes the high water (the connection is then
- * marked blocked).  Return the bytes consumed, or -1 if ${c} is gone.
+ * marked blocked) or at a mutation that must wait (marked parked).  Return the bytes consumed, or -1 if ${c} is gone.
  */
 static ssize_t
 conn_process(struct conn *c, const uint8_t *buf, size_t len)
@@ -725,6 +1085,12 @@ conn_process(struct conn *c, const uint8_t *buf, size_t len)
 			c->blocked = 1;
 			break;
 		}
+		/* Enough GETs wait for reads: wait with them. */
+		if (c->ndgets >= DGET_MAX) {
+			if (conn_iostop(c, NULL, 0))
+				return (-1);
+			break;
+		}
 		r = packet_parse(buf + pos, len - pos, KVPROTO_REQ_MAXLEN, &id,
 		    &rec, &reclen);
 		if (r == PACKET_NEEDMORE)
@@ -735,16 +1101,27 @@ conn_process(struct conn *c, const uint8_t *buf, size_t len)
 			return (-1);
 		}
 		/* Collect GETs; anything else first answers those before. */
-		if (kvproto_req_parse(rec, reclen, c->D->opts.maxkey,
-		    c->D->opts.maxval, &req) == 0 &&
+		if ((r = kvproto_req_parse(rec, reclen, c->D->opts.maxkey,
+		    c->D->opts.maxval, &req)) == 0 &&
 		    req.type == KVPROTO_GET) {
 			gb.id[gb.n] = id;
 			gb.key[gb.n] = req.key;
 			gb.klen[gb.n] = req.keylen;
 			if (++gb.n == GET_BATCH && gets_flush(c, &gb))
 				return (-1);
-		} else if (gets_flush(c, &gb) || handle(c, id, rec, reclen))
+		} else if (r == 0 && req_mutates(&req) && conn_park(c)) {
+			/* Left in the input until the next commit begins. */
+			break;
+		} else if (gets_flush(c, &gb) ||
+		    (r = handle(c, id, rec, reclen)) == -1) {
 			return (-1);
+		} else if (r == 1) {
+			/* Its page is being read: stop here until it is. */
+			if (conn_iostop(c, buf + pos, len - pos))
+				return (-1);
+			break;
+		} else
+			c->ioretries = 0;
 		pos += reclen + PACKET_OVERHEAD;
 	}
 	if (gets_flush(c, &gb))
@@ -770,8 +1147,8 @@ static void
 conn_resume_reading(struct conn *c)
 {
 
-	if (c->reading || c->blocked || c->eof || c->dead || c->D->shutting ||
-	    c->rend || c->nrjobs >= RJOBS_MAX)
+	if (c->reading || c->blocked || c->parked || c->iowait || c->eof ||
+	    c->dead || c->D->shutting || c->rend || c->nrjobs >= RJOBS_MAX)
 		return;
 	if (event_add(c->ev_read, NULL)) {
 		conn_close(c, "cannot watch the connection");
@@ -787,7 +1164,7 @@ conn_unblock(struct conn *c)
 	ssize_t used;
 
 	c->blocked = 0;
-	if (c->D->shutting)
+	if (c->D->shutting || c->parked || c->iowait)
 		return;
 	if (buf_avail(&c->carry) > 0) {
 		if ((used = conn_process(c, c->carry.p + c->carry.off,
@@ -958,7 +1335,7 @@ conn_decrypted(struct conn *c, struct cjob *cj)
 	p = cj->out.p + PKT_MAX;
 	total = (size_t)cj->j.result;
 	clen = buf_avail(&c->carry);
-	if (c->blocked || clen > PKT_MAX) {
+	if (c->blocked || c->parked || c->iowait || clen > PKT_MAX) {
 		/* Behind input already waiting: queue it there. */
 		if (buf_append(&c->carry, p, total)) {
 			conn_close(c, "out of memory");
@@ -1086,7 +1463,7 @@ conn_readcb(evutil_socket_t fd, short what, void *cookie)
 		conn_close(c, "out of memory");
 		return;
 	}
-	if (c->blocked)
+	if (c->blocked || c->parked || c->iowait)
 		conn_stop_reading(c);
 }
 
@@ -1252,6 +1629,9 @@ commit_began(void *cookie)
 	/* The open batch is now the one being written. */
 	D->open++;
 	D->nopen = 0;
+	/* Parked mutations fit in the new batch (see parked_resume). */
+	if (D->parked.n > 0)
+		D->unpark = 1;
 }
 
 static void
@@ -1314,6 +1694,9 @@ conn_close(struct conn *c, const char *why)
 	buf_free(&c->held[0]);
 	buf_free(&c->held[1]);
 	buf_free(&c->wout);
+	free(c->dgets);
+	c->dgets = NULL;
+	c->ndgets = c->dgetcap = 0;
 	/* Jobs in flight still use the session: the last one frees it. */
 	if (c->njobs == 0) {
 		proto_session_free(c->sess);
@@ -1563,17 +1946,20 @@ static void
 usr1cb(evutil_socket_t fd, short what, void *cookie)
 {
 	struct dispatch *D = cookie;
-	char buf[512];
+	char buf[1024];
 
 	(void)fd;
 	(void)what;
 	btree_stats(D->bt, buf, sizeof(buf));
 	log_info("%s; %zu connections (%ju since start), %ju requests, "
 	    "%ju modifying, %ju commits, %zu handshakes in progress, "
-	    "%ju failed", buf, D->conns.n,
+	    "%ju failed; mutations waited for a commit %ju times; "
+	    "%ju GETs and %ju other requests waited for a page read", buf,
+	    D->conns.n,
 	    (uintmax_t)D->nconns_total, (uintmax_t)D->nreq,
 	    (uintmax_t)D->nmut, (uintmax_t)commit_count(D->C), D->npend,
-	    (uintmax_t)D->nhsfail);
+	    (uintmax_t)D->nhsfail, (uintmax_t)D->nparks,
+	    (uintmax_t)D->ndeferred, (uintmax_t)D->niostops);
 }
 
 static void
@@ -1641,7 +2027,8 @@ shutdown_done(struct dispatch *D)
 	if (D->grace_over)
 		return (1);
 	for (i = 0; i < D->conns.n; i++) {
-		if (conn_unsent(D->conns.v[i]) > 0)
+		if (conn_unsent(D->conns.v[i]) > 0 ||
+		    D->conns.v[i]->ndgets > 0)
 			return (0);
 	}
 	return (1);
@@ -1726,6 +2113,14 @@ dispatch_init(struct event_base *base, struct btree *bt, const int *lfds,
 	if ((D->C = commit_init(base, bt, opts->commit_delay,
 	    opts->commit_force, &dispatch_commit_cbs, D)) == NULL)
 		goto err;
+	/* Pages not in memory are read off the loop (IO_THREADS readers). */
+	if (btree_io_start(bt, IO_THREADS))
+		goto err;
+	if ((D->ev_io = event_new(base, btree_io_fd(bt), EV_READ | EV_PERSIST,
+	    iocb, D)) == NULL || event_add(D->ev_io, NULL)) {
+		warn0("event_new");
+		goto err;
+	}
 	accept_enable(D, 1);
 	D->lowned = 1;
 	return (D);
@@ -1766,9 +2161,12 @@ dispatch_run(struct dispatch *D)
 
 		/* End of a loop turn: write, then maybe start a commit. */
 		dispatch_flush(D);
-		commit_poke(D->C, D->shutting);
+		/* Parked mutations wait for a commit: no delay then. */
+		commit_poke(D->C, D->shutting || D->parked.n > 0);
 		if (D->fatal)
 			return (-1);
+		if (D->unpark)
+			parked_resume(D);
 		release_idle(D);
 		if (D->dirty.n > 0)
 			dispatch_flush(D);
@@ -1826,6 +2224,22 @@ dispatch_free(struct dispatch *D)
 		conn_unref(c);
 	}
 	free(D->dirty.v);
+	for (i = 0; i < D->parked.n; i++) {
+		c = D->parked.v[i];
+		c->parked = 0;
+		conn_unref(c);
+	}
+	free(D->parked.v);
+	free(D->parked2.v);
+	for (i = 0; i < D->io.n; i++) {
+		c = D->io.v[i];
+		c->inio = 0;
+		conn_unref(c);
+	}
+	free(D->io.v);
+	free(D->io2.v);
+	if (D->ev_io != NULL)
+		event_free(D->ev_io);
 	D->opts.once = 0;
 	D->shutting = 1;
 	pend_cancel_all(D);

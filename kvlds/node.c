@@ -14,6 +14,10 @@
 static size_t nodes_allocated;
 static size_t nodes_memory;
 
+/* Memory of the nodes of generation dirty_gen (0: not counted). */
+static uint64_t dirty_gen;
+static size_t dirty_memory;
+
 /*
  * Arena blocks.  Their sizes are rounded up to ARENA_GRAIN, and freed
  * blocks of up to ARENA_NCLASS grains wait on per-size free lists (up to
@@ -130,7 +134,32 @@ node_reacct(struct node *nd)
 	    nd->kidcap * sizeof(struct bt_child) +
 	    (nd->hidx != NULL ? (nd->hmask + 1) * sizeof(uint32_t) : 0);
 	nodes_memory = nodes_memory - nd->memacct + m;
+	if (nd->gen == dirty_gen && dirty_gen != 0)
+		dirty_memory = dirty_memory - nd->memacct + m;
 	nd->memacct = m;
+}
+
+/**
+ * node_dirty_gen(gen):
+ * Count the memory of the nodes of generation ${gen} from now on.
+ */
+void
+node_dirty_gen(uint64_t gen)
+{
+
+	dirty_gen = gen;
+	dirty_memory = 0;
+}
+
+/**
+ * node_dirty_memory():
+ * Bytes held by the nodes of the generation given to node_dirty_gen.
+ */
+size_t
+node_dirty_memory(void)
+{
+
+	return (dirty_memory);
 }
 
 /* Entry length in the arena of entry ${i}. */
@@ -412,6 +441,8 @@ node_unref(struct node *nd)
 			node_unref(nd->kids[i].n);
 	}
 	nodes_memory -= nd->memacct;
+	if (nd->gen == dirty_gen && dirty_gen != 0)
+		dirty_memory -= nd->memacct;
 	free(nd->hidx);
 	free(nd->kids);
 	free(nd->off);

@@ -135,6 +135,19 @@ size_t node_count(void);
 size_t node_memory(void);
 
 /*
+ * node_dirty_gen(gen):
+ * From now on, count in node_dirty_memory() the memory of the nodes of
+ * generation ${gen} (0: none), starting from 0: call it when the
+ * generation of mutable nodes changes, before any node of ${gen} exists.
+ *
+ * node_dirty_memory():
+ * Bytes held by the nodes of that generation (the dirty nodes of the
+ * pending tree, for the engine), a part of node_memory().
+ */
+void node_dirty_gen(uint64_t);
+size_t node_dirty_memory(void);
+
+/*
  * node_reacct(node):
  * Recount ${node}'s memory after its arrays were allocated or resized
  * outside node.c (page_decode).

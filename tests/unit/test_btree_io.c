@@ -1,0 +1,149 @@
+/*
+ * Unit tests for the kvlds engine's memory and I/O contract (btree.h):
+ * the dirty bytes of the pending batch that the daemon's back-pressure
+ * watches (btree_dirty_bytes).
+ */
+
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvlds/btree.h"
+
+#include "unit.h"
+
+static char tmpdir[64];
+
+static void
+rmtree(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	char p[512];
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void
+newdir(void)
+{
+
+	if (tmpdir[0] != '\0')
+		rmtree(tmpdir);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_btree_io.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		exit(2);
+	}
+}
+
+static struct btree *
+openbt(size_t cachebytes)
+{
+	struct btree_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = tmpdir;
+	o.pagesize = 4096;
+	o.cachebytes = cachebytes;
+	o.costratio = 1.0;
+	return (btree_open(&o));
+}
+
+static int
+commit(struct btree *bt)
+{
+
+	if (btree_commit_begin(bt))
+		return (-1);
+	if (btree_commit_write(bt))
+		return (-1);
+	btree_commit_end(bt);
+	return (0);
+}
+
+/* Key ${i}: 40 bytes; its value: 40 bytes naming ${i} and ${round}. */
+static void
+kv(size_t i, unsigned round, uint8_t k[40], uint8_t v[40])
+{
+	char t[64];
+	int n;
+
+	memset(k, 'k', 40);
+	n = snprintf(t, sizeof(t), "key%09zu", i);
+	memcpy(k, t, (size_t)n);
+	memset(v, 'v', 40);
+	n = snprintf(t, sizeof(t), "r%u-%zu", round, i);
+	memcpy(v, t, (size_t)n);
+}
+
+/* ---------------------------------------------------------- dirty bytes */
+
+static void
+test_dirty_bytes(void)
+{
+	struct btree *bt;
+	uint8_t k[40], v[40];
+	size_t cap, d0, d1, i;
+
+	/* Unlimited cache: no limit. */
+	newdir();
+	CU_ASSERT_FATAL((bt = openbt(0)) != NULL);
+	(void)btree_dirty_bytes(bt, &cap);
+	CU_ASSERT(cap == 0);
+	btree_close(bt);
+
+	/* A small budget: the limit is at least 1 MiB. */
+	newdir();
+	CU_ASSERT_FATAL((bt = openbt(64 * 1024)) != NULL);
+	(void)btree_dirty_bytes(bt, &cap);
+	CU_ASSERT(cap == 1024 * 1024);
+	btree_close(bt);
+
+	/* 32 MiB: a quarter of it. */
+	newdir();
+	CU_ASSERT_FATAL((bt = openbt(32 << 20)) != NULL);
+	d0 = btree_dirty_bytes(bt, &cap);
+	CU_ASSERT(cap == 8 << 20);
+	CU_ASSERT(d0 == 0);
+	for (i = 0; i < 20000; i++) {
+		kv(i, 0, k, v);
+		CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
+	}
+	/* 20000 pairs of 82 bytes: at least their leaves are dirty. */
+	d1 = btree_dirty_bytes(bt, &cap);
+	CU_ASSERT(d1 >= 20000 * 82);
+	CU_ASSERT(d1 < 8 * 20000 * 82);
+
+	/* A commit's begin empties the pending batch. */
+	CU_ASSERT_FATAL(btree_commit_begin(bt) == 0);
+	CU_ASSERT(btree_dirty_bytes(bt, &cap) == 0);
+	/* Mutations during the write count again, from a clone. */
+	kv(5, 1, k, v);
+	CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
+	d1 = btree_dirty_bytes(bt, &cap);
+	CU_ASSERT(d1 > 0 && d1 < 64 * 1024);
+	CU_ASSERT_FATAL(btree_commit_write(bt) == 0);
+	btree_commit_end(bt);
+	CU_ASSERT(btree_dirty_bytes(bt, &cap) == d1);
+	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT(btree_dirty_bytes(bt, &cap) == 0);
+	btree_close(bt);
+	rmtree(tmpdir);
+	tmpdir[0] = '\0';
+}
+
+UNIT_MAIN("btree_io",
+    { "dirty_bytes", test_dirty_bytes })
