@@ -39,8 +39,8 @@ struct psfile {
 	size_t segsize;
 	/*
 	 * Indexed by segment number; -1 = none.  Atomic: read by
-	 * pagestore_read on any thread (the table first, then its size, are
-	 * published by setfd; seq_cst loads and stores).
+	 * pagestore_read on any thread (getfd): setfd publishes a new table,
+	 * then its size, with release stores.
 	 */
 	_Atomic(int *) fds;
 	_Atomic uint32_t nfds;	/* entries in fds */
@@ -102,8 +102,10 @@ file_where(struct pagestore *base, uint64_t addr, char *buf, size_t len)
 static int
 setfd(struct psfile *ps, uint32_t seg, int fd)
 {
-	int *nf, *of = ps->fds, **nold;
-	uint32_t n, i, on = ps->nfds;
+	int *nf, **nold;
+	int *of = atomic_load_explicit(&ps->fds, memory_order_relaxed);
+	uint32_t n, i;
+	uint32_t on = atomic_load_explicit(&ps->nfds, memory_order_relaxed);
 
 	if (seg >= on) {
 		n = seg + 16;
@@ -121,22 +123,23 @@ setfd(struct psfile *ps, uint32_t seg, int fd)
 		}
 		for (i = 0; i < n; i++)
 			nf[i] = i < on ? of[i] : -1;
-		ps->fds = nf;
-		ps->nfds = n;
+		atomic_store_explicit(&ps->fds, nf, memory_order_release);
+		atomic_store_explicit(&ps->nfds, n, memory_order_release);
 		if (of != NULL)
 			ps->oldfds[ps->noldfds++] = of;
 	}
-	ps->fds[seg] = fd;
+	atomic_load_explicit(&ps->fds, memory_order_relaxed)[seg] = fd;
 	return (0);
 }
 
+/* The fd of segment ${seg} or -1; any thread (see setfd). */
 static int
 getfd(struct psfile *ps, uint32_t seg)
 {
 
-	if (seg >= ps->nfds)
+	if (seg >= atomic_load_explicit(&ps->nfds, memory_order_acquire))
 		return (-1);
-	return (ps->fds[seg]);
+	return (atomic_load_explicit(&ps->fds, memory_order_acquire)[seg]);
 }
 
 /* Write all of buf at off. */
