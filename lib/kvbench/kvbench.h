@@ -311,7 +311,9 @@ struct kvbench_workload {
 	/*
 	 * issue(th): send one request on kvbench_thread_client(th), with a
 	 * callback that calls kvbench_complete() and then, if that returns
-	 * non-zero, issue() again.  0, or -1 if it could not be sent.
+	 * non-zero, issue() again (kvbench_getcb and kvbench_statuscb do
+	 * just that).  0, or -1 if it could not be sent.  Needed unless
+	 * prime() sends everything itself (as bulk_extract's walkers do).
 	 */
 	int (*issue)(struct kvbench_thread *);
 

@@ -314,27 +314,12 @@ static void flushcb(evutil_socket_t, short, void *);
 static void outcb(struct evbuffer *, const struct evbuffer_cb_info *,
     void *);
 
-/* Allocate ${t}'s plaintext buffers and its flush event. */
-static int
-mkbufs(struct kvclient_transport *t)
-{
-
-	if (((t->pin = evbuffer_new()) == NULL) ||
-	    ((t->pout = evbuffer_new()) == NULL) ||
-	    ((t->flushev = event_new(t->base, -1, 0, flushcb, t)) == NULL) ||
-	    ((t->outcb = evbuffer_add_cb(t->pout, outcb, t)) == NULL))
-		return (-1);
-	return (0);
-}
-
-/**
- * kvclient_transport_plain(base, fd, cbs, cookie):
- * Create a plaintext transport over the connected stream socket ${fd}
- * (made non-blocking; owned by the transport from now on, closed even if
- * this fails), running in ${base}.  Return it, or NULL (printed).
+/*
+ * A transport over ${fd} (made non-blocking; closed on failure) with its
+ * plaintext buffers and flush event, or NULL (printed).
  */
-struct kvclient_transport *
-kvclient_transport_plain(struct event_base *base, int fd,
+static struct kvclient_transport *
+tnew(struct event_base *base, int fd,
     const struct kvclient_transport_cbs *cbs, void *cookie)
 {
 	struct kvclient_transport *t;
@@ -349,8 +334,36 @@ kvclient_transport_plain(struct event_base *base, int fd,
 	t->fd = fd;
 	t->cbs = *cbs;
 	t->cookie = cookie;
-	if (mkbufs(t) ||
-	    ((t->rev = event_new(base, fd, EV_READ | EV_PERSIST,
+	if (((t->pin = evbuffer_new()) == NULL) ||
+	    ((t->pout = evbuffer_new()) == NULL) ||
+	    ((t->flushev = event_new(base, -1, 0, flushcb, t)) == NULL) ||
+	    ((t->outcb = evbuffer_add_cb(t->pout, outcb, t)) == NULL)) {
+		warn0("cannot allocate the transport");
+		kvclient_transport_free(t);
+		return (NULL);
+	}
+	return (t);
+
+err0:
+	close(fd);
+	return (NULL);
+}
+
+/**
+ * kvclient_transport_plain(base, fd, cbs, cookie):
+ * Create a plaintext transport over the connected stream socket ${fd}
+ * (made non-blocking; owned by the transport from now on, closed even if
+ * this fails), running in ${base}.  Return it, or NULL (printed).
+ */
+struct kvclient_transport *
+kvclient_transport_plain(struct event_base *base, int fd,
+    const struct kvclient_transport_cbs *cbs, void *cookie)
+{
+	struct kvclient_transport *t;
+
+	if ((t = tnew(base, fd, cbs, cookie)) == NULL)
+		return (NULL);
+	if (((t->rev = event_new(base, fd, EV_READ | EV_PERSIST,
 	    plain_readcb, t)) == NULL) ||
 	    ((t->wev = event_new(base, fd, EV_WRITE | EV_PERSIST,
 	    plain_writecb, t)) == NULL) ||
@@ -360,10 +373,6 @@ kvclient_transport_plain(struct event_base *base, int fd,
 		return (NULL);
 	}
 	return (t);
-
-err0:
-	close(fd);
-	return (NULL);
 }
 
 /* Encrypt what accumulated in pout. */
@@ -442,34 +451,16 @@ kvclient_transport_spiped(struct event_base *base, int fd, const uint8_t *K,
 {
 	struct kvclient_transport *t;
 
-	if (setnonblock(fd))
-		goto err0;
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		warnp("calloc");
-		goto err0;
-	}
-	t->base = base;
-	t->fd = fd;
-	t->cbs = *cbs;
-	t->cookie = cookie;
+	if ((t = tnew(base, fd, cbs, cookie)) == NULL)
+		return (NULL);
 	t->spiped = 1;
-	if (mkbufs(t)) {
-		warn0("cannot allocate the spiped transport");
-		goto err1;
-	}
 	if ((t->hs = proto_handshake_start(base, fd, K, flags,
 	    HANDSHAKE_TIMEOUT, hscb, t)) == NULL) {
 		warn0("cannot start the spiped handshake");
-		goto err1;
+		kvclient_transport_free(t);
+		return (NULL);
 	}
 	return (t);
-
-err1:
-	kvclient_transport_free(t);
-	return (NULL);
-err0:
-	close(fd);
-	return (NULL);
 }
 
 /**

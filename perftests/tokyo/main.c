@@ -24,17 +24,15 @@ struct state {
 
 static int issue(struct state *);
 
+/* One SET answered: send the next, or stop at the end or on a failure. */
 static void
 setcb(void *cookie, int status)
 {
 	struct state *S = cookie;
 
-	if (status != KVCLIENT_OK) {
-		S->failed = 1;
-		event_base_loopbreak(kvclient_base(S->K));
-		return;
-	}
-	if ((++S->done == S->count) || ((S->sent < S->count) && issue(S)))
+	S->failed |= (status != KVCLIENT_OK);
+	if (S->failed || (++S->done == S->count) ||
+	    ((S->sent < S->count) && issue(S)))
 		event_base_loopbreak(kvclient_base(S->K));
 }
 
