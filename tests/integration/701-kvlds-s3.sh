@@ -11,7 +11,8 @@
 #     old one acknowledges nothing more (it exits);
 #   - the cleaner deletes objects (fewer objects listed than commits made);
 #   - a period in which the store answers only 503 is ridden out (a
-#     fault-injecting proxy in front of radosgw).
+#     fault-injecting proxy in front of radosgw); one longer than the
+#     lease's validity makes the daemon refuse writes and exit.
 # Skips if the Ceph packages cannot be installed (sh tests/deps.sh s3).
 . "$(dirname "$0")/../lib.sh"
 
@@ -241,5 +242,22 @@ log "$line"
 check "requests were retried" [ "$(counter "$line" retries)" -gt 0 ]
 stop "$KPID"
 check "clean exit after the 503 period" [ $? = 0 ]
+
+# --- an outage longer than the lease: the daemon acknowledges nothing more
+KVLDS_S3_LEASE_SECONDS=4 KVEP=http://127.0.0.1:$PXPORT startkv kv10
+check "write before the outage" kv set outage before
+kill -USR1 "$PXPID"
+sleep 3		# Past the lease's validity (4 s less a 2 s margin).
+check "no write is acknowledged once the lease could not be renewed" \
+    eval "! kv set outage during"
+kill -USR1 "$PXPID"
+wait_until 30 eval "! alive $KPID" || fail "the daemon did not exit"
+wait "$KPID"
+check "it exited with an error" [ $? != 0 ]
+grep -E 'lease' "$T/kv10.log" | head -n 2
+startkv kv11
+check "after the outage: the acknowledged write, not the refused one" \
+    [ "$(kv get outage)" = before ]
+stop "$KPID"
 stop "$PXPID"
 log "proxy: $(cat "$T/px.log")"
