@@ -51,7 +51,7 @@
 #define WPKTS		((RBUFSZ - PKT_MAX - 4) / PROTO_PKT_MAXDATA)
 #define WBUFSZ		(WPKTS * PROTO_PKT_LEN)
 #define RJOBS_MAX	2	/* Decrypt jobs in flight per connection. */
-#define JFREE_MAX	8	/* Idle crypto jobs kept for reuse. */
+#define JFREE_MAX	4	/* Idle crypto jobs kept, of each kind. */
 
 /* A byte buffer: data in p[off..len). */
 struct buf {
@@ -201,8 +201,8 @@ struct dispatch {
 
 	/* The crypto worker (if a listener is encrypted), idle jobs. */
 	struct cryptow *cw;
-	struct cjob *jfree;
-	size_t njfree;
+	struct cjob *jfree[2];		/* [op - 1]: buffers differ. */
+	size_t njfree[2];
 	int freeing;			/* In dispatch_free. */
 	struct kvproto_range *range;
 
@@ -1201,9 +1201,9 @@ cjob_get(struct conn *c, int op)
 	struct dispatch *D = c->D;
 	struct cjob *cj;
 
-	if ((cj = D->jfree) != NULL) {
-		D->jfree = cj->nextfree;
-		D->njfree--;
+	if ((cj = D->jfree[op - 1]) != NULL) {
+		D->jfree[op - 1] = cj->nextfree;
+		D->njfree[op - 1]--;
 	} else if ((cj = calloc(1, sizeof(*cj))) == NULL)
 		return (NULL);
 	cj->c = c;
@@ -1212,13 +1212,18 @@ cjob_get(struct conn *c, int op)
 	return (cj);
 }
 
-/* Keep ${cj} for reuse, or free it. */
+/*
+ * Keep ${cj} for reuse, or free it.  Each kind has its own list: an
+ * encrypt job's input buffer becomes a connection's output buffer, and
+ * must not be a decrypt job's 270 KiB one.
+ */
 static void
 cjob_put(struct dispatch *D, struct cjob *cj)
 {
+	int k = cj->j.op - 1;
 
 	cj->c = NULL;
-	if (D->njfree >= JFREE_MAX) {
+	if (D->njfree[k] >= JFREE_MAX) {
 		buf_free(&cj->in);
 		buf_free(&cj->out);
 		free(cj);
@@ -1226,9 +1231,9 @@ cjob_put(struct dispatch *D, struct cjob *cj)
 	}
 	buf_reset(&cj->in);
 	buf_reset(&cj->out);
-	cj->nextfree = D->jfree;
-	D->jfree = cj;
-	D->njfree++;
+	cj->nextfree = D->jfree[k];
+	D->jfree[k] = cj;
+	D->njfree[k]++;
 }
 
 /* Hand ${cj} to the worker. */
@@ -2202,11 +2207,13 @@ dispatch_free(struct dispatch *D)
 	/* Stop the crypto worker; its jobs only drop their references. */
 	D->freeing = 1;
 	cryptow_free(D->cw);
-	while ((cj = D->jfree) != NULL) {
-		D->jfree = cj->nextfree;
-		buf_free(&cj->in);
-		buf_free(&cj->out);
-		free(cj);
+	for (k = 0; k < 2; k++) {
+		while ((cj = D->jfree[k]) != NULL) {
+			D->jfree[k] = cj->nextfree;
+			buf_free(&cj->in);
+			buf_free(&cj->out);
+			free(cj);
+		}
 	}
 
 	/* Drop list references, then close what is left. */
