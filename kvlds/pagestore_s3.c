@@ -96,6 +96,7 @@ struct pss {
 	struct hnd wr;
 	uint8_t prevrec[PAGE_COMMIT_LEN];	/* Newest durable commit. */
 	int ptrdirty;			/* The pointer does not hold it. */
+	char ptretag[128];		/* The pointer's ETag ("": unknown). */
 	int failed;
 
 	/* Reader pool. */
@@ -495,6 +496,42 @@ put_exists(struct pss *ps, const char *key, const uint8_t *buf, size_t len)
 	return (0);
 }
 
+/*
+ * (writer handle) Start writing ${rec} into the commit pointer, with
+ * If-Match on the ETag it had when we last read or wrote it: a pointer
+ * changed by anyone else (a former owner's late request) is never
+ * overwritten, and never moved back behind our commits.
+ */
+static struct s3_op *
+ptr_start(struct pss *ps, const uint8_t *rec)
+{
+	char key[KEYMAX];
+
+	metakey(ps, "commit", key);
+	return (s3_put_start(ps->wr.s3, key, rec, PAGE_COMMIT_LEN,
+	    ps->ptretag[0] != '\0' ? ps->ptretag : NULL));
+}
+
+/* A pointer PUT is done: keep its ETag; 0 if it succeeded, else -1. */
+static int
+ptr_done(struct pss *ps, struct s3_op *op)
+{
+	int r = s3_op_result(op);
+
+	ps->n_pput++;
+	if (r == S3_OK) {
+		snprintf(ps->ptretag, sizeof(ps->ptretag), "%s",
+		    s3_op_etag(op));
+		return (0);
+	}
+	if (r == S3_PRECOND)
+		warn0("%s: the commit pointer was changed by another writer",
+		    ps->url);
+	else
+		warn0("%s: writing the commit pointer failed", ps->url);
+	return (-1);
+}
+
 /* Is the lease valid for at least ${ms} more milliseconds? */
 static int
 lease_ok(struct pss *ps, int64_t ms)
@@ -514,7 +551,7 @@ s3ps_write(struct pagestore *base, const uint8_t *buf, size_t len,
     uint64_t addr)
 {
 	struct pss *ps = (struct pss *)base;
-	char key[KEYMAX], pkey[KEYMAX];
+	char key[KEYMAX];
 	struct s3_op *bop = NULL, *pop = NULL;
 	int r, rc = -1;
 
@@ -532,12 +569,8 @@ s3ps_write(struct pagestore *base, const uint8_t *buf, size_t len,
 	objkey(ps, SEG(addr), key);
 	if ((bop = s3_put_start(ps->wr.s3, key, buf, len, "*")) == NULL)
 		goto done;
-	if (ps->ptrdirty) {
-		metakey(ps, "commit", pkey);
-		if ((pop = s3_put_start(ps->wr.s3, pkey, ps->prevrec,
-		    PAGE_COMMIT_LEN, NULL)) == NULL)
-			goto done;
-	}
+	if (ps->ptrdirty && (pop = ptr_start(ps, ps->prevrec)) == NULL)
+		goto done;
 	(void)s3_wait_all(ps->wr.s3);
 	ps->n_bput++;
 	ps->b_bput += len;
@@ -548,11 +581,8 @@ s3ps_write(struct pagestore *base, const uint8_t *buf, size_t len,
 		goto done;
 	}
 	if (pop != NULL) {
-		ps->n_pput++;
-		if (s3_op_result(pop) != S3_OK) {
-			warn0("%s: writing the commit pointer failed", ps->url);
+		if (ptr_done(ps, pop))
 			goto done;
-		}
 		ps->ptrdirty = 0;
 	}
 	/* Acknowledge only what was written while the lease was ours. */
@@ -966,6 +996,8 @@ create_store(struct pss *ps, struct page_commit *c)
 	char key[KEYMAX];
 	uint8_t rec[PAGE_COMMIT_LEN];
 	uint64_t addr = ADDR(1, 0);
+	struct s3_op *op;
+	int r;
 
 	c->seq = 0;
 	c->root = 0;
@@ -978,10 +1010,16 @@ create_store(struct pss *ps, struct page_commit *c)
 	if (s3_put(ps->wr.s3, key, rec, sizeof(rec), NULL) != S3_OK)
 		goto err;
 	ps->n_bput++;
+	ps->ptretag[0] = '\0';
 	metakey(ps, "commit", key);
-	if (s3_put(ps->wr.s3, key, rec, sizeof(rec), NULL) != S3_OK)
+	if ((op = s3_put_start(ps->wr.s3, key, rec, sizeof(rec), "*")) ==
+	    NULL)
 		goto err;
-	ps->n_pput++;
+	(void)s3_wait(ps->wr.s3, op);
+	r = ptr_done(ps, op);
+	s3_op_free(op);
+	if (r)
+		goto err;
 	ps->nobjs = 0;
 	ps->bytes = 0;
 	if (obj_add(ps, 1, PAGE_COMMIT_LEN))
@@ -1010,7 +1048,8 @@ s3_recover(struct pss *ps, struct page_commit *c)
 {
 	char key[KEYMAX];
 	struct page_commit nc;
-	uint8_t rec[PAGE_COMMIT_LEN], *pb;
+	uint8_t rec[PAGE_COMMIT_LEN];
+	const uint8_t *pb;
 	struct s3_op *op;
 	uint64_t ca, size;
 	size_t plen, i;
@@ -1022,7 +1061,19 @@ s3_recover(struct pss *ps, struct page_commit *c)
 	if (s3_list(ps->wr.s3, key, 1000, list_cb, ps))
 		return (-1);
 	metakey(ps, "commit", key);
-	if ((r = s3_get_all(ps->wr.s3, key, &pb, &plen)) == S3_NOTFOUND) {
+	if ((op = s3_get_start(ps->wr.s3, key, 0, 0, NULL)) == NULL)
+		return (-1);
+	if ((r = s3_wait(ps->wr.s3, op)) == S3_OK) {
+		pb = s3_op_data(op);
+		plen = s3_op_len(op);
+		snprintf(ps->ptretag, sizeof(ps->ptretag), "%s",
+		    s3_op_etag(op));
+		r = (plen == PAGE_COMMIT_LEN && page_commit_decode(pb, plen,
+		    c, &ca) == 0 && ca == c->bend - PAGE_COMMIT_LEN) ? S3_OK :
+		    S3_PRECOND;
+	}
+	s3_op_free(op);
+	if (r == S3_NOTFOUND) {
 		/* New, or its creation was interrupted. */
 		if (ps->nobjs > 1 || (ps->nobjs == 1 && (ps->objs[0].num != 1 ||
 		    ps->objs[0].size != PAGE_COMMIT_LEN))) {
@@ -1032,15 +1083,12 @@ s3_recover(struct pss *ps, struct page_commit *c)
 		}
 		return (create_store(ps, c));
 	}
-	if (r != S3_OK) {
-		warn0("%s: cannot read the commit pointer", ps->url);
+	if (r == S3_PRECOND) {
+		warn0("%s: the commit pointer is damaged", ps->url);
 		return (-1);
 	}
-	r = (plen == PAGE_COMMIT_LEN && page_commit_decode(pb, plen, c,
-	    &ca) == 0 && ca == c->bend - PAGE_COMMIT_LEN);
-	free(pb);
-	if (!r) {
-		warn0("%s: the commit pointer is damaged", ps->url);
+	if (r != S3_OK) {
+		warn0("%s: cannot read the commit pointer", ps->url);
 		return (-1);
 	}
 	if (c->pagesize != ps->pagesize) {
@@ -1316,7 +1364,7 @@ static void
 s3ps_close(struct pagestore *base)
 {
 	struct pss *ps = (struct pss *)base;
-	char key[KEYMAX];
+	struct s3_op *op;
 	size_t i;
 
 	if (ps->lthr_started) {
@@ -1327,14 +1375,14 @@ s3ps_close(struct pagestore *base)
 		pthread_join(ps->lthr, NULL);
 
 		/* Leave the pointer at the newest commit, then the lease. */
-		if (ps->ptrdirty && !ps->failed && lease_ok(ps, 0)) {
-			metakey(ps, "commit", key);
-			if (s3_put(ps->wr.s3, key, ps->prevrec,
-			    PAGE_COMMIT_LEN, NULL) != S3_OK)
-				warn0("%s: cannot update the commit pointer "
-				    "(recovery will follow the objects)",
-				    ps->url);
-			ps->n_pput++;
+		if (ps->ptrdirty && !ps->failed && lease_ok(ps, 0) &&
+		    (op = ptr_start(ps, ps->prevrec)) != NULL) {
+			(void)s3_wait(ps->wr.s3, op);
+			if (ptr_done(ps, op))
+				warn0("%s: the commit pointer was left one "
+				    "commit behind (recovery follows the "
+				    "objects)", ps->url);
+			s3_op_free(op);
 		}
 		if (!ps->lost && lease_put(ps, ps->etag, 0, 0) != S3_OK)
 			warn0("%s: cannot release the lease", ps->url);

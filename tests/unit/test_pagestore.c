@@ -8,6 +8,7 @@
  */
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,7 +83,7 @@ test_concurrent_reads(void)
 	struct page_commit c;
 	pthread_t thr[NREADERS];
 	uint8_t batch[REC + PAGE_COMMIT_LEN];
-	size_t i, nseg;
+	size_t i, nseg, seen, spins;
 	uint64_t addr, bytes;
 	int t;
 
@@ -107,6 +108,13 @@ test_concurrent_reads(void)
 		    addr) == 0);
 		addrs[i] = addr;
 		nwritten = i + 1;
+		/* Let the readers in now and then (a loaded machine). */
+		if (i % 100 == 99) {
+			seen = nreads;
+			for (spins = 0; nreads == seen && spins < 100000;
+			    spins++)
+				sched_yield();
+		}
 	}
 	stopping = 1;
 	for (t = 0; t < NREADERS; t++)
