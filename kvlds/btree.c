@@ -547,7 +547,8 @@ btree_get(struct btree *bt, const uint8_t *key, size_t klen,
  */
 static int
 get_group(struct btree *bt, size_t n, const uint8_t *const *keys,
-    const size_t *klens, const uint8_t **vals, size_t *vlens, int *res)
+    const size_t *klens, const uint8_t **vals, size_t *vlens, int *res,
+    uint64_t *waits)
 {
 	struct node *nd[GET_GROUP], *c;
 	uint32_t h[GET_GROUP], i, x;
@@ -571,9 +572,12 @@ get_group(struct btree *bt, size_t n, const uint8_t *const *keys,
 				bt->again = 0;
 				if ((c = load(bt, nd[j], i,
 				    &nd[j]->kids[i])) == NULL) {
-					if (bt->again)
+					if (bt->again) {
 						res[j] = BTREE_AGAIN;
-					else {
+						if (waits != NULL)
+							waits[j] = nd[j]->
+							    kids[i].addr;
+					} else {
 						res[j] = -1;
 						rc = -1;
 					}
@@ -616,6 +620,20 @@ int
 btree_get_batch(struct btree *bt, size_t n, const uint8_t *const *keys,
     const size_t *klens, const uint8_t **vals, size_t *vlens, int *res)
 {
+
+	return (btree_get_batch_wait(bt, n, keys, klens, vals, vlens, res,
+	    NULL));
+}
+
+/**
+ * btree_get_batch_wait(bt, n, keys, klens, vals, vlens, res, waits):
+ * btree_get_batch, with the address each BTREE_AGAIN waits for.
+ */
+int
+btree_get_batch_wait(struct btree *bt, size_t n, const uint8_t *const *keys,
+    const size_t *klens, const uint8_t **vals, size_t *vlens, int *res,
+    uint64_t *waits)
+{
 	size_t j, m;
 	int rc = 0;
 
@@ -628,7 +646,7 @@ btree_get_batch(struct btree *bt, size_t n, const uint8_t *const *keys,
 	for (j = 0; j < n; j += m) {
 		m = n - j < GET_GROUP ? n - j : GET_GROUP;
 		if (get_group(bt, m, &keys[j], &klens[j], &vals[j],
-		    &vlens[j], &res[j]))
+		    &vlens[j], &res[j], waits != NULL ? &waits[j] : NULL))
 			rc = -1;
 	}
 	return (rc);
@@ -1246,6 +1264,20 @@ btree_io_poll(struct btree *bt)
 {
 
 	return (bt->rd != NULL ? reader_poll(bt->rd) : 0);
+}
+
+/**
+ * btree_io_pending(bt, addr):
+ * Is the read of ${addr} queued or in progress?
+ */
+int
+btree_io_pending(struct btree *bt, uint64_t addr)
+{
+	const uint8_t *buf;
+	size_t len;
+
+	return (bt->rd != NULL &&
+	    reader_lookup(bt->rd, addr, &buf, &len) == READER_PENDING);
 }
 
 /**

@@ -82,6 +82,16 @@ int btree_get(struct btree *bt, const uint8_t *key, size_t klen,
 int btree_get_batch(struct btree *bt, size_t n, const uint8_t *const *keys,
     const size_t *klens, const uint8_t **vals, size_t *vlens, int *res);
 
+/*
+ * btree_get_batch_wait(bt, n, keys, klens, vals, vlens, res, waits):
+ * btree_get_batch, and for each res[i] == BTREE_AGAIN (after
+ * btree_io_start) set waits[i] to the log address of the page it waits
+ * for (see btree_io_pending); other waits[i] are left alone.
+ */
+int btree_get_batch_wait(struct btree *bt, size_t n,
+    const uint8_t *const *keys, const size_t *klens, const uint8_t **vals,
+    size_t *vlens, int *res, uint64_t *waits);
+
 typedef int btree_range_cb(void *cookie, const uint8_t *key, size_t klen,
     const uint8_t *val, size_t vlen);
 
@@ -194,6 +204,10 @@ size_t btree_pending(struct btree *bt);
  * of reads completed since the last call (0: none).  Calls that returned
  * BTREE_AGAIN should then be retried.
  *
+ * btree_io_pending(bt, addr): non-zero while the read of the page at
+ * ${addr} (as reported by btree_get_batch_wait) is queued or in
+ * progress, so that a caller retries only what may now succeed.
+ *
  * btree_prefetch(bt, key, klen, pending): queue the reads a lookup of
  * ${key} in the committed tree (${pending} == 0: a GET) or the pending
  * tree (a mutation) would need first, without looking the key up: for
@@ -205,6 +219,7 @@ int btree_io_start(struct btree *bt, int nthreads);
 void btree_io_nowait(struct btree *bt, int on);
 int btree_io_fd(struct btree *bt);
 uint64_t btree_io_poll(struct btree *bt);
+int btree_io_pending(struct btree *bt, uint64_t addr);
 int btree_prefetch(struct btree *bt, const uint8_t *key, size_t klen,
     int pending);
 

@@ -113,6 +113,7 @@ struct conn {
 /* A GET whose pages are being read (btree_get_batch said BTREE_AGAIN). */
 struct dget {
 	uint64_t id;
+	uint64_t waddr;			/* The page it waits for. */
 	size_t klen;
 	uint8_t key[KVPROTO_MAXKV];
 };
@@ -231,7 +232,8 @@ struct dispatch {
 static void conn_close(struct conn *, const char *);
 static void conn_write(struct conn *);
 static void conn_unblock(struct conn *);
-static int dget_push(struct conn *, uint64_t, const uint8_t *, size_t);
+static int dget_push(struct conn *, uint64_t, const uint8_t *, size_t,
+    uint64_t);
 static int conn_iostop(struct conn *, const uint8_t *, size_t);
 static int req_mutates(const struct kvproto_req *);
 static void accept_enable(struct dispatch *, int);
@@ -722,6 +724,24 @@ nomem:
 	return (-1);
 }
 
+/*
+ * handle(), with the page reads done at once (on the loop) if the request
+ * was already sent back IO_RETRIES times: with a tiny cache its pages
+ * can be evicted again before its turn comes.
+ */
+static int
+handle_io(struct conn *c, uint64_t id, const uint8_t *rec, size_t reclen)
+{
+	int r;
+
+	if (c->ioretries < IO_RETRIES)
+		return (handle(c, id, rec, reclen));
+	btree_io_nowait(c->D->bt, 0);
+	r = handle(c, id, rec, reclen);
+	btree_io_nowait(c->D->bt, 1);
+	return (r);
+}
+
 /* Consecutive GETs of one read, answered by one btree_get_batch call. */
 #define GET_BATCH	64
 
@@ -742,19 +762,21 @@ gets_flush(struct conn *c, struct getbatch *gb)
 {
 	const uint8_t *val[GET_BATCH];
 	size_t vlen[GET_BATCH], len, i;
+	uint64_t waits[GET_BATCH];
 	int res[GET_BATCH];
 	uint8_t *p;
 
 	if (gb->n == 0)
 		return (0);
-	if (btree_get_batch(c->D->bt, gb->n, gb->key, gb->klen, val, vlen,
-	    res)) {
+	if (btree_get_batch_wait(c->D->bt, gb->n, gb->key, gb->klen, val,
+	    vlen, res, waits)) {
 		conn_close(c, "store error on GET");
 		return (-1);
 	}
 	for (i = 0; i < gb->n; i++) {
 		if (res[i] == BTREE_AGAIN) {
-			if (dget_push(c, gb->id[i], gb->key[i], gb->klen[i]))
+			if (dget_push(c, gb->id[i], gb->key[i], gb->klen[i],
+			    waits[i]))
 				return (-1);
 			continue;
 		}
@@ -799,9 +821,13 @@ conn_iolist(struct conn *c)
 	return (0);
 }
 
-/* Defer GET ${id} of ${key}.  Return 0, or -1 if ${c} was closed. */
+/*
+ * Defer GET ${id} of ${key}, waiting for the page at ${waddr}.  Return 0,
+ * or -1 if ${c} was closed.
+ */
 static int
-dget_push(struct conn *c, uint64_t id, const uint8_t *key, size_t klen)
+dget_push(struct conn *c, uint64_t id, const uint8_t *key, size_t klen,
+    uint64_t waddr)
 {
 	struct dget *nd;
 	size_t ncap;
@@ -816,6 +842,7 @@ dget_push(struct conn *c, uint64_t id, const uint8_t *key, size_t klen)
 	if (conn_iolist(c))
 		goto nomem;
 	c->dgets[c->ndgets].id = id;
+	c->dgets[c->ndgets].waddr = waddr;
 	c->dgets[c->ndgets].klen = klen;
 	memcpy(c->dgets[c->ndgets].key, key, klen);
 	c->ndgets++;
@@ -829,31 +856,48 @@ nomem:
 
 /*
  * Answer the deferred GETs of ${c} whose pages are in memory now; keep
- * the others.  Return 0, or -1 if ${c} was closed.
+ * the others.  Only those whose read is no longer in progress are looked
+ * up again.  Return 0, or -1 if ${c} was closed.
  */
 static int
 dgets_retry(struct conn *c)
 {
+	struct btree *bt = c->D->bt;
 	const uint8_t *key[GET_BATCH], *val[GET_BATCH];
-	size_t klen[GET_BATCH], vlen[GET_BATCH], i, j, m, keep, len;
+	size_t klen[GET_BATCH], vlen[GET_BATCH];
+	size_t i, j, m, keep, len;
+	uint64_t waits[GET_BATCH];
 	int res[GET_BATCH];
+	struct dget *g, cand[GET_BATCH];
 	uint8_t *p;
 
-	for (i = keep = 0; i < c->ndgets; i += m) {
-		m = c->ndgets - i < GET_BATCH ? c->ndgets - i : GET_BATCH;
-		for (j = 0; j < m; j++) {
-			key[j] = c->dgets[i + j].key;
-			klen[j] = c->dgets[i + j].klen;
+	for (i = keep = 0; i < c->ndgets; ) {
+		/* Up to GET_BATCH whose reads are done; keep the others. */
+		for (m = 0; i < c->ndgets && m < GET_BATCH; i++) {
+			g = &c->dgets[i];
+			if (btree_io_pending(bt, g->waddr)) {
+				c->dgets[keep++] = *g;
+				continue;
+			}
+			/* Copied out: the kept ones are compacted meanwhile. */
+			cand[m] = *g;
+			key[m] = cand[m].key;
+			klen[m] = cand[m].klen;
+			waits[m] = cand[m].waddr;
+			m++;
 		}
-		if (btree_get_batch(c->D->bt, m, key, klen, val, vlen, res)) {
+		if (m == 0)
+			break;
+		if (btree_get_batch_wait(bt, m, key, klen, val, vlen, res,
+		    waits)) {
 			conn_close(c, "store error on GET");
 			return (-1);
 		}
 		for (j = 0; j < m; j++) {
+			g = &cand[j];
 			if (res[j] == BTREE_AGAIN) {
-				if (keep != i + j)
-					c->dgets[keep] = c->dgets[i + j];
-				keep++;
+				g->waddr = waits[j];
+				c->dgets[keep++] = *g;
 				continue;
 			}
 			if ((p = buf_reserve(&c->out,
@@ -864,7 +908,7 @@ dgets_retry(struct conn *c)
 			len = kvproto_resp_get(p + PACKET_HDRLEN,
 			    res[j] == 0 ? val[j] : NULL,
 			    res[j] == 0 ? vlen[j] : 0);
-			c->out.len += packet_encode(p, c->dgets[i + j].id,
+			c->out.len += packet_encode(p, g->id,
 			    p + PACKET_HDRLEN, len);
 		}
 	}
@@ -895,6 +939,9 @@ conn_iostop(struct conn *c, const uint8_t *buf, size_t len)
 	}
 	c->iowait = 1;
 	c->D->niostops++;
+	/* Sent back once more (not for a stop behind deferred GETs). */
+	if (buf != NULL)
+		c->ioretries++;
 	for (n = 0; n <= IO_LOOKAHEAD && pos < len; n++) {
 		if (packet_parse(buf + pos, len - pos, KVPROTO_REQ_MAXLEN,
 		    &id, &rec, &reclen) != PACKET_OK)
@@ -914,9 +961,8 @@ conn_iostop(struct conn *c, const uint8_t *buf, size_t len)
 
 /*
  * Reads completed: answer the deferred GETs that can be, and handle the
- * input of the connections stopped at a request again (a request that
- * was sent back IO_RETRIES times, its pages evicted again before its
- * turn, reads at once).  Some wait again.
+ * input of the connections stopped at a request again (see handle_io).
+ * Some wait again.
  */
 static void
 io_resume(struct dispatch *D)
@@ -943,14 +989,8 @@ io_resume(struct dispatch *D)
 		}
 		if (c->iowait) {
 			c->iowait = 0;
-			if (!c->blocked) {
-				if (++c->ioretries > IO_RETRIES) {
-					btree_io_nowait(D->bt, 0);
-					conn_unblock(c);
-					btree_io_nowait(D->bt, 1);
-				} else
-					conn_unblock(c);
-			}
+			if (!c->blocked)
+				conn_unblock(c);
 		}
 		if (!c->dead)
 			conn_maybe_finish(c);
@@ -1113,15 +1153,15 @@ conn_process(struct conn *c, const uint8_t *buf, size_t len)
 			/* Left in the input until the next commit begins. */
 			break;
 		} else if (gets_flush(c, &gb) ||
-		    (r = handle(c, id, rec, reclen)) == -1) {
+		    (r = handle_io(c, id, rec, reclen)) == -1) {
 			return (-1);
 		} else if (r == 1) {
 			/* Its page is being read: stop here until it is. */
 			if (conn_iostop(c, buf + pos, len - pos))
 				return (-1);
 			break;
-		} else
-			c->ioretries = 0;
+		}
+		c->ioretries = 0;
 		pos += reclen + PACKET_OVERHEAD;
 	}
 	if (gets_flush(c, &gb))

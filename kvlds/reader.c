@@ -48,6 +48,8 @@ struct reader {
 	size_t nused;		/* slots not FREE */
 	uint64_t doneseq;
 	uint64_t nreads;
+	uint64_t ncompleted;	/* since the last reader_poll */
+	int notified;		/* the eventfd was written since then */
 	int quit;
 
 	/* Held (shared) by a thread while it reads; exclusive to exclude. */
@@ -98,6 +100,11 @@ worker(void *cookie)
 		s->len = rc ? 0 : len;
 		s->doneseq = R->doneseq++;
 		R->nreads++;
+		R->ncompleted++;
+		/* One wake-up until the loop polls, however many reads. */
+		if (R->notified)
+			continue;
+		R->notified = 1;
 		/* An eventfd write of 1 cannot fail short of a bug. */
 		while (write(R->efd, &one, sizeof(one)) != sizeof(one)) {
 			if (errno != EINTR) {
@@ -221,8 +228,17 @@ reader_poll(struct reader *R)
 {
 	uint64_t n;
 
-	if (read(R->efd, &n, sizeof(n)) != sizeof(n))
-		return (0);
+	/*
+	 * Drain, then clear the flag: a read completing after the clear
+	 * writes the eventfd again; one completing before it is seen by
+	 * the caller's retries, which follow.
+	 */
+	(void)read(R->efd, &(uint64_t){0}, sizeof(uint64_t));
+	pthread_mutex_lock(&R->mtx);
+	R->notified = 0;
+	n = R->ncompleted;
+	R->ncompleted = 0;
+	pthread_mutex_unlock(&R->mtx);
 	return (n);
 }
 
