@@ -72,6 +72,8 @@ struct btree {
 	int nowait;
 	int again;
 	uint64_t pagesasync;	/* pages taken from the reader */
+	uint64_t pagesnowait;	/* read at once, from the OS page cache */
+	int trycache;		/* try pagestore_read_nowait first */
 
 	/*
 	 * The finger: the path to the last mutated leaf, all mutable, and
@@ -209,12 +211,20 @@ load(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 			}
 			break;
 		default:
-			if (bt->nowait) {
-				/* No free slot: wait for a completion. */
-				(void)reader_submit(bt->rd, c->addr);
-				bt->again = 1;
-				return (NULL);
+			if (!bt->nowait)
+				break;
+			/* In the OS page cache: no device wait, read it. */
+			if (bt->trycache && pagestore_read_nowait(bt->ps, c->addr, bt->rbuf,
+			    &len) == 0) {
+				buf = bt->rbuf;
+				taken = 2;
+				bt->pagesnowait++;
+				break;
 			}
+			/* No free slot: wait for a completion. */
+			(void)reader_submit(bt->rd, c->addr);
+			bt->again = 1;
+			return (NULL);
 		}
 	}
 	if (!taken) {
@@ -225,7 +235,7 @@ load(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 	bt->pagesread++;
 	nd = page_decode(buf, len, c->addr, bt->pagesize, bt->maxk, bt->maxv,
 	    err, sizeof(err));
-	if (taken)
+	if (taken == 1)
 		reader_release(bt->rd, c->addr);
 	if (nd == NULL)
 		goto bad;
@@ -1226,6 +1236,8 @@ btree_io_start(struct btree *bt, int nthreads)
 	 */
 	if ((env = getenv("KVLDS_READ_DELAY_MS")) != NULL)
 		delayms = strtol(env, NULL, 10);
+	/* A slow disk is simulated by not trying the OS cache either. */
+	bt->trycache = (delayms <= 0);
 	if ((bt->rd = reader_init(bt->ps, bt->pagesize, nslots,
 	    nthreads > 0 ? nthreads : 1, delayms)) == NULL)
 		return (-1);
@@ -1813,7 +1825,7 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 	    "%zu bytes (%zu free) + %zu mapped, pending mutations %zu, "
 	    "segments %zu, log bytes %llu, tree bytes %llu, "
 	    "commits %llu (%llu pages, %llu bytes written), pages read %llu "
-	    "(%llu off the loop), "
+	    "(%llu off the loop, %llu from the OS cache), "
 	    "cleaner: %s segment %u at %llu, %llu segments freed, %llu "
 	    "bytes scanned, %llu pages moved",
 	    (unsigned long long)bt->seq, node_count(), node_memory(),
@@ -1826,6 +1838,7 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 	    (unsigned long long)bt->byteswritten,
 	    (unsigned long long)bt->pagesread,
 	    (unsigned long long)bt->pagesasync,
+	    (unsigned long long)bt->pagesnowait,
 	    bt->cstate == CL_IDLE ? "idle" : bt->cstate == CL_SCAN ?
 	    "scanning" : "stopped", (unsigned)bt->cseg,
 	    (unsigned long long)bt->coff,

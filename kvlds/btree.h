@@ -182,9 +182,11 @@ size_t btree_pending(struct btree *bt);
  * btree_io_start(bt, nthreads): start ${nthreads} reader threads and
  * switch to "nowait" lookups: btree_get, btree_range,
  * btree_snapshot_range and the six mutations return BTREE_AGAIN (and
- * btree_get_batch sets res[i] to BTREE_AGAIN) instead of reading a
- * missing page: they queue its read (pagestore_read on a reader thread)
- * and change nothing (a mutation is not counted as pending; a range may
+ * btree_get_batch sets res[i] to BTREE_AGAIN) instead of waiting for a
+ * missing page: a page the backend can return without a device wait
+ * (pagestore_read_nowait: in the OS page cache) is read at once; any
+ * other is queued (pagestore_read on a reader thread) and the call
+ * changes nothing (a mutation is not counted as pending; a range may
  * have called its callback for a prefix of the pairs, which the caller
  * must discard).  Retried after the read, the call finds the page's
  * bytes kept by address, checks and installs them, and goes on (a

@@ -87,6 +87,20 @@ pagestore_read(struct pagestore *ps, uint64_t addr, uint8_t *buf,
 }
 
 /**
+ * pagestore_read_nowait(ps, addr, buf, len):
+ * Read a page only if no device wait is needed; 1 otherwise.
+ */
+int
+pagestore_read_nowait(struct pagestore *ps, uint64_t addr, uint8_t *buf,
+    size_t *len)
+{
+
+	if (ps->ops->read_nowait == NULL)
+		return (1);
+	return (ps->ops->read_nowait(ps, addr, buf, len));
+}
+
+/**
  * pagestore_where(ps, addr, buf, len):
  * Describe a log address.
  */

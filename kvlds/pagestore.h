@@ -101,6 +101,16 @@ struct pagestore *pagestore_open(const char *, size_t, struct page_commit *);
 int pagestore_read(struct pagestore *, uint64_t, uint8_t *, size_t *);
 
 /*
+ * pagestore_read_nowait(ps, addr, buf, len):
+ * As pagestore_read, but only if that needs no wait for a device (the
+ * file backend: the bytes are in the OS page cache; preadv2 RWF_NOWAIT).
+ * Return 0 (read), or 1 if it would block or failed: then nothing is
+ * logged, and pagestore_read (on a reader thread, say) does the read and
+ * reports any error.  A backend without such a read always returns 1.
+ */
+int pagestore_read_nowait(struct pagestore *, uint64_t, uint8_t *, size_t *);
+
+/*
  * pagestore_where(ps, addr, buf, len):
  * Write "DIR/seg-XXXXXXXX offset N" for ${addr} into buf[0..len).
  */

@@ -6,6 +6,7 @@
 
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -638,6 +639,34 @@ file_read(struct pagestore *base, uint64_t addr, uint8_t *buf,
 }
 
 /*
+ * file_read_nowait(ps, addr, buf, len):
+ * One preadv2(RWF_NOWAIT): the page if it is whole in the OS page cache,
+ * else 1 (including errors, which the blocking read reports).
+ */
+static int
+file_read_nowait(struct pagestore *base, uint64_t addr, uint8_t *buf,
+    size_t *len)
+{
+	struct psfile *ps = (struct psfile *)base;
+	struct iovec iov;
+	ssize_t got;
+	int fd;
+
+	if ((fd = getfd(ps, SEG(addr))) == -1)
+		return (1);
+	iov.iov_base = buf;
+	iov.iov_len = ps->pagesize;
+	if ((got = preadv2(fd, &iov, 1, (off_t)OFF(addr), RWF_NOWAIT)) <
+	    NODE_HDR)
+		return (1);
+	/* Short (partly cached, or the end of the file): whole record? */
+	if ((size_t)got < ps->pagesize && page_be32dec(&buf[4]) > (size_t)got)
+		return (1);
+	*len = (size_t)got;
+	return (0);
+}
+
+/*
  * file_reserve(ps, len):
  * Place the next batch.
  */
@@ -832,5 +861,6 @@ static const struct pagestore_ops file_ops = {
 	.segsize = file_segsize,
 	.stats = file_stats,
 	.statline = NULL,
-	.close = file_close
+	.close = file_close,
+	.read_nowait = file_read_nowait
 };

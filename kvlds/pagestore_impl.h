@@ -27,6 +27,8 @@ struct pagestore_ops {
 	void (*stats)(struct pagestore *, size_t *, uint64_t *);
 	void (*statline)(struct pagestore *, char *, size_t);
 	void (*close)(struct pagestore *);
+	/* Optional (NULL: pagestore_read_nowait always says "would block"). */
+	int (*read_nowait)(struct pagestore *, uint64_t, uint8_t *, size_t *);
 };
 
 struct pagestore {
