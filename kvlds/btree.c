@@ -124,6 +124,18 @@ struct btree {
 	uint64_t cmoved;	/* bytes of live pages moved this commit */
 	uint64_t userbatch;	/* last batch less what the cleaner moved */
 
+	/*
+	 * Live bytes per segment (for the statistics): seglive[s] is the
+	 * length of the pages of segment s that the pending tree references,
+	 * exact for the segments created since the store was opened (from
+	 * segknown on: a commit adds its pages, a page leaving the pending
+	 * tree is subtracted); older ones would need a walk of the whole
+	 * tree, and the cleaner takes them oldest first anyway.
+	 */
+	uint64_t *seglive;
+	uint32_t nseglive;
+	uint32_t segknown;
+
 	/* Open snapshots (btree_snapshot_open), newest first. */
 	struct btree_snap *snaps;
 	size_t nsnaps;
@@ -438,6 +450,11 @@ btree_open(const struct btree_opts *opts)
 		goto err1;
 	bt->seq = c.seq;
 	bt->treebytes = c.treebytes;
+	/*
+	 * Segments created from now on have exact live counts (all of them
+	 * if the tree is empty: no page is live anywhere).
+	 */
+	bt->segknown = c.root == 0 ? 1 : (uint32_t)(c.bend >> 32) + 1;
 	bt->durable = c.bend;
 	bt->croot.addr = c.root;
 	if (c.root != 0 && load(bt, NULL, 0, &bt->croot) == NULL) {
@@ -486,6 +503,7 @@ btree_close(struct btree *bt)
 	free(bt->rbuf);
 	free(bt->cbuf);
 	free(bt->cwait);
+	free(bt->seglive);
 	free(bt);
 	node_arena_keep(0);
 	node_arena_keep(8 << 20);
@@ -819,6 +837,43 @@ range_in(struct btree *bt, struct bt_child *root, const uint8_t *start,
 	}
 }
 
+/*
+ * Add ${len} bytes (negative: remove) to the live bytes of the segment
+ * of ${addr}, if that segment's count is known.
+ */
+static void
+seglive_add(struct btree *bt, uint64_t addr, int64_t len)
+{
+	uint32_t seg = (uint32_t)(addr >> 32);
+	uint64_t *nl;
+	uint32_t ncap;
+
+	if (seg < bt->segknown)
+		return;
+	if (seg >= bt->nseglive) {
+		ncap = bt->nseglive ? bt->nseglive : 64;
+		while (ncap <= seg)
+			ncap *= 2;
+		/* Without memory the counts are only statistics: skip. */
+		if ((nl = realloc(bt->seglive, ncap * sizeof(*nl))) == NULL)
+			return;
+		memset(&nl[bt->nseglive], 0,
+		    (ncap - bt->nseglive) * sizeof(*nl));
+		bt->seglive = nl;
+		bt->nseglive = ncap;
+	}
+	bt->seglive[seg] += (uint64_t)len;
+}
+
+/* The on-disk page of ${nd} leaves the pending tree. */
+static void
+page_dropped(struct btree *bt, const struct node *nd)
+{
+
+	bt->killed += nd->size;
+	seglive_add(bt, nd->addr, -(int64_t)nd->size);
+}
+
 /* Make the node in slot ${c} mutable (clone it); return it or NULL. */
 static struct node *
 mutable(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
@@ -833,7 +888,7 @@ mutable(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 		return (NULL);
 	/* The on-disk page leaves the pending tree. */
 	if (nd->addr != 0)
-		bt->killed += nd->size;
+		page_dropped(bt, nd);
 	c->addr = 0;
 	c->n = cl;
 	node_unref(nd);
@@ -939,7 +994,7 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 			return (-1);
 		c = node_int_remove(par, li);
 		if (c.n->addr != 0)
-			bt->killed += c.n->size;
+			page_dropped(bt, c.n);
 		node_unref(c.n);
 		if (l->size > bt->pagesize) {
 			if (node_split(l, bt->pagesize, 0, bt->gen, &nr, sep,
@@ -1705,6 +1760,7 @@ btree_commit_begin(struct btree *bt)
 					nd->kids[j].addr = nd->kids[j].n->addr;
 		page_encode(nd, nd->addr, &bt->batch[pos]);
 		pos += nd->size;
+		seglive_add(bt, nd->addr, (int64_t)nd->size);
 		/* Frozen from now on: give back the room for growth. */
 		node_compact(nd);
 	}
@@ -1805,6 +1861,48 @@ btree_commit_end(struct btree *bt)
 	clean_finish(bt);
 }
 
+/*
+ * Describe the live bytes of the closed segments whose counts are known
+ * (see seglive): how many, their live and total bytes, the emptiest.
+ */
+static void
+seglive_summary(struct btree *bt, char *buf, size_t len)
+{
+	uint64_t size, live, tlive = 0, tsize = 0, mlive = 0, msize = 0;
+	uint32_t seg, n = 0, mseg = 0, cur;
+	size_t used;
+
+	for (seg = bt->segknown - 1;
+	    pagestore_next(bt->ps, seg, &seg, &size) == 0; ) {
+		live = seg < bt->nseglive ? bt->seglive[seg] : 0;
+		tlive += live;
+		tsize += size;
+		n++;
+		/* live / size < mlive / msize */
+		if (mseg == 0 || live * msize < mlive * size) {
+			mseg = seg;
+			mlive = live;
+			msize = size;
+		}
+	}
+	if (n == 0)
+		used = (size_t)snprintf(buf, len, "live bytes known for no "
+		    "closed segment");
+	else
+		used = (size_t)snprintf(buf, len, "live bytes in the %u closed "
+		    "segments from %u: %llu of %llu, emptiest %u (%llu of "
+		    "%llu)", (unsigned)n, (unsigned)bt->segknown,
+		    (unsigned long long)tlive, (unsigned long long)tsize,
+		    (unsigned)mseg, (unsigned long long)mlive,
+		    (unsigned long long)msize);
+	/* The segment being appended to: the end of the last batch. */
+	cur = (uint32_t)((bt->inflight ? bt->batchaddr : bt->durable) >> 32);
+	if (used < len && cur >= bt->segknown)
+		snprintf(buf + used, len - used, ", current %u: %llu live",
+		    (unsigned)cur, (unsigned long long)(cur < bt->nseglive ?
+		    bt->seglive[cur] : 0));
+}
+
 /**
  * btree_stats(bt, buf, len):
  * One-line summary.
@@ -1812,12 +1910,13 @@ btree_commit_end(struct btree *bt)
 void
 btree_stats(struct btree *bt, char *buf, size_t len)
 {
-	char sbuf[512];
+	char sbuf[512], lbuf[160];
 	struct mallinfo2 mi;
 	size_t nseg, dirty, dcap;
 	uint64_t bytes;
 
 	pagestore_stats(bt->ps, &nseg, &bytes);
+	seglive_summary(bt, lbuf, sizeof(lbuf));
 	mi = mallinfo2();
 	dirty = btree_dirty_bytes(bt, &dcap);
 	snprintf(buf, len, "commit %llu, nodes in memory %zu (%zu bytes, "
@@ -1827,7 +1926,7 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 	    "commits %llu (%llu pages, %llu bytes written), pages read %llu "
 	    "(%llu off the loop, %llu from the OS cache), "
 	    "cleaner: %s segment %u at %llu, %llu segments freed, %llu "
-	    "bytes scanned, %llu pages moved",
+	    "bytes scanned, %llu pages moved; %s",
 	    (unsigned long long)bt->seq, node_count(), node_memory(),
 	    (unsigned long long)bt->evicted, (unsigned long long)bt->sweeps,
 	    dirty, dcap,
@@ -1844,7 +1943,7 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 	    (unsigned long long)bt->coff,
 	    (unsigned long long)bt->cleanedsegs,
 	    (unsigned long long)bt->cleanscanned,
-	    (unsigned long long)bt->cleanedpages);
+	    (unsigned long long)bt->cleanedpages, lbuf);
 	/* The backend's own counters (object store), on a line of their own. */
 	pagestore_statline(bt->ps, sbuf, sizeof(sbuf));
 	if (sbuf[0] != '\0')

@@ -1,7 +1,8 @@
 /*
  * Unit tests for the kvlds engine's memory and I/O contract (btree.h):
  * the dirty bytes of the pending batch that the daemon's back-pressure
- * watches (btree_dirty_bytes).
+ * watches (btree_dirty_bytes), and the per-segment live bytes of the
+ * statistics line.
  */
 
 #include <dirent.h>
@@ -145,5 +146,73 @@ test_dirty_bytes(void)
 	tmpdir[0] = '\0';
 }
 
+/* ------------------------------------------------- live bytes per segment */
+
+/* The number after ${what} in the statistics line ${st}, or -1. */
+static long long
+stat_num(const char *st, const char *what)
+{
+	const char *p;
+
+	if ((p = strstr(st, what)) == NULL)
+		return (-1);
+	return (strtoll(p + strlen(what), NULL, 10));
+}
+
+static void
+test_seglive(void)
+{
+	struct btree *bt;
+	uint8_t k[40], v[40];
+	char st[2048];
+	unsigned round;
+	size_t i;
+	uint64_t x = 88172645463325252ULL;
+	long long tree, closed, cur;
+
+	setenv("KVLDS_SEGMENT_SIZE", "65536", 1);
+	newdir();
+	CU_ASSERT_FATAL((bt = openbt(256 * 1024)) != NULL);
+	for (i = 0; i < 3000; i++) {
+		kv(i, 0, k, v);
+		CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
+	}
+	CU_ASSERT_FATAL(commit(bt) == 0);
+	/* Random rewrites: pages die in every segment, the cleaner runs. */
+	for (round = 1; round <= 30; round++) {
+		for (i = 0; i < 100; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			kv(x % 3000, round, k, v);
+			CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
+		}
+		CU_ASSERT_FATAL(commit(bt) == 0);
+		/* Every segment is known: closed + current = tree bytes. */
+		btree_stats(bt, st, sizeof(st));
+		tree = stat_num(st, "tree bytes ");
+		closed = stat_num(st, "closed segments from 1: ");
+		cur = stat_num(strstr(st, ", current "), ": ");
+		if (strstr(st, "known for no closed segment") != NULL)
+			closed = 0;
+		CU_ASSERT(tree > 0 && closed >= 0 && cur >= 0);
+		if (closed + cur != tree)
+			fprintf(stderr, "%s\n", st);
+		CU_ASSERT(closed + cur == tree);
+	}
+	CU_ASSERT(strstr(st, " segments freed") != NULL);
+	btree_close(bt);
+
+	/* Reopened: only the segments created from now on are known. */
+	CU_ASSERT_FATAL((bt = openbt(256 * 1024)) != NULL);
+	btree_stats(bt, st, sizeof(st));
+	CU_ASSERT(strstr(st, "known for no closed segment") != NULL);
+	btree_close(bt);
+	unsetenv("KVLDS_SEGMENT_SIZE");
+	rmtree(tmpdir);
+	tmpdir[0] = '\0';
+}
+
 UNIT_MAIN("btree_io",
-    { "dirty_bytes", test_dirty_bytes })
+    { "dirty_bytes", test_dirty_bytes },
+    { "seglive", test_seglive })
