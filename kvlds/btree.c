@@ -71,9 +71,12 @@ struct btree {
 	struct reader *rd;
 	int nowait;
 	int again;
+	uint64_t lastwait;	/* the page the last BTREE_AGAIN waits for */
 	uint64_t pagesasync;	/* pages taken from the reader */
 	uint64_t pagesnowait;	/* read at once, from the OS page cache */
 	int trycache;		/* try pagestore_read_nowait first */
+	int incommit;		/* in btree_commit_begin (the cleaner) */
+	uint64_t pagescommit;	/* read at once by the cleaner */
 
 	/*
 	 * The finger: the path to the last mutated leaf, all mutable, and
@@ -219,6 +222,7 @@ load(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 		case READER_PENDING:
 			if (bt->nowait) {
 				bt->again = 1;
+				bt->lastwait = c->addr;
 				return (NULL);
 			}
 			break;
@@ -236,6 +240,7 @@ load(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 			/* No free slot: wait for a completion. */
 			(void)reader_submit(bt->rd, c->addr);
 			bt->again = 1;
+			bt->lastwait = c->addr;
 			return (NULL);
 		}
 	}
@@ -243,6 +248,8 @@ load(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 		buf = bt->rbuf;
 		if (pagestore_read(bt->ps, c->addr, bt->rbuf, &len))
 			return (NULL);
+		if (bt->incommit)
+			bt->pagescommit++;
 	}
 	bt->pagesread++;
 	nd = page_decode(buf, len, c->addr, bt->pagesize, bt->maxk, bt->maxv,
@@ -1334,6 +1341,17 @@ btree_io_poll(struct btree *bt)
 }
 
 /**
+ * btree_io_lastwait(bt):
+ * The page the last call that returned BTREE_AGAIN waits for.
+ */
+uint64_t
+btree_io_lastwait(struct btree *bt)
+{
+
+	return (bt->lastwait);
+}
+
+/**
  * btree_io_pending(bt, addr):
  * Is the read of ${addr} queued or in progress?
  */
@@ -1727,7 +1745,9 @@ btree_commit_begin(struct btree *bt)
 	/* The cleaner's loads are rare and at commit time: synchronous. */
 	nowait = bt->nowait;
 	bt->nowait = 0;
+	bt->incommit = 1;
 	clean_step(bt);
+	bt->incommit = 0;
 	bt->nowait = nowait;
 	bt->ndirty = 0;
 	if (bt->proot.n != NULL && bt->proot.n->addr == 0 &&
@@ -1924,7 +1944,7 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 	    "%zu bytes (%zu free) + %zu mapped, pending mutations %zu, "
 	    "segments %zu, log bytes %llu, tree bytes %llu, "
 	    "commits %llu (%llu pages, %llu bytes written), pages read %llu "
-	    "(%llu off the loop, %llu from the OS cache), "
+	    "(%llu off the loop, %llu from the OS cache, %llu by the cleaner), "
 	    "cleaner: %s segment %u at %llu, %llu segments freed, %llu "
 	    "bytes scanned, %llu pages moved; %s",
 	    (unsigned long long)bt->seq, node_count(), node_memory(),
@@ -1938,6 +1958,7 @@ btree_stats(struct btree *bt, char *buf, size_t len)
 	    (unsigned long long)bt->pagesread,
 	    (unsigned long long)bt->pagesasync,
 	    (unsigned long long)bt->pagesnowait,
+	    (unsigned long long)bt->pagescommit,
 	    bt->cstate == CL_IDLE ? "idle" : bt->cstate == CL_SCAN ?
 	    "scanning" : "stopped", (unsigned)bt->cseg,
 	    (unsigned long long)bt->coff,

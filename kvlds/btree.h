@@ -206,6 +206,9 @@ size_t btree_pending(struct btree *bt);
  * of reads completed since the last call (0: none).  Calls that returned
  * BTREE_AGAIN should then be retried.
  *
+ * btree_io_lastwait(bt): the log address of the page that the last call
+ * which returned BTREE_AGAIN waits for (for btree_io_pending).
+ *
  * btree_io_pending(bt, addr): non-zero while the read of the page at
  * ${addr} (as reported by btree_get_batch_wait) is queued or in
  * progress, so that a caller retries only what may now succeed.
@@ -221,6 +224,7 @@ int btree_io_start(struct btree *bt, int nthreads);
 void btree_io_nowait(struct btree *bt, int on);
 int btree_io_fd(struct btree *bt);
 uint64_t btree_io_poll(struct btree *bt);
+uint64_t btree_io_lastwait(struct btree *bt);
 int btree_io_pending(struct btree *bt, uint64_t addr);
 int btree_prefetch(struct btree *bt, const uint8_t *key, size_t klen,
     int pending);

@@ -90,6 +90,7 @@ struct conn {
 	int iowait;			/* A request waits for a page read. */
 	int inio;			/* In D->io. */
 	unsigned ioretries;		/* Of the request it waits at. */
+	uint64_t iowaddr;		/* The page it waits for; 0: any. */
 	struct dget *dgets;		/* GETs waiting for page reads. */
 	size_t ndgets;
 	size_t dgetcap;
@@ -940,8 +941,11 @@ conn_iostop(struct conn *c, const uint8_t *buf, size_t len)
 	c->iowait = 1;
 	c->D->niostops++;
 	/* Sent back once more (not for a stop behind deferred GETs). */
-	if (buf != NULL)
+	c->iowaddr = 0;
+	if (buf != NULL) {
 		c->ioretries++;
+		c->iowaddr = btree_io_lastwait(c->D->bt);
+	}
 	for (n = 0; n <= IO_LOOKAHEAD && pos < len; n++) {
 		if (packet_parse(buf + pos, len - pos, KVPROTO_REQ_MAXLEN,
 		    &id, &rec, &reclen) != PACKET_OK)
@@ -987,7 +991,14 @@ io_resume(struct dispatch *D)
 				goto next;
 			}
 		}
-		if (c->iowait) {
+		if (c->iowait && c->iowaddr != 0 &&
+		    btree_io_pending(D->bt, c->iowaddr)) {
+			/* Its own read is not over: wait on. */
+			if (conn_iolist(c)) {
+				conn_close(c, "out of memory");
+				goto next;
+			}
+		} else if (c->iowait) {
 			c->iowait = 0;
 			if (!c->blocked)
 				conn_unblock(c);
