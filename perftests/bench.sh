@@ -345,10 +345,11 @@ while read -r name fig unit ceil cpu nt; do
 	*)	if [ "$fig" -gt 0 ]; then
 			if [ "$name" = tokyo ]; then
 				# A time: the ceiling is the shorter one.
-				ratio=$(awk "BEGIN{printf \"%.2f\", $fig/$ceil}")
+				r="$fig/$ceil"
 			else
-				ratio=$(awk "BEGIN{printf \"%.2f\", $ceil/$fig}")
+				r="$ceil/$fig"
 			fi
+			ratio=$(awk "BEGIN{printf \"%.2f\", $r}")
 			if awk "BEGIN{exit !($ratio < 1.5)}"; then
 				LOW="$LOW $name"
 			fi

@@ -105,6 +105,29 @@ setnonblock(int fd)
 	return (0);
 }
 
+/*
+ * Read up to ${len} bytes from ${fd} into ${buf}: return how many (> 0),
+ * or 0 if there is nothing to read now or the connection is over (then
+ * ${t} has failed: end of file or error).
+ */
+static ssize_t
+sockread(struct kvclient_transport *t, int fd, uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = read(fd, buf, len);
+	} while ((n == -1) && (errno == EINTR));
+	if (n == -1) {
+		if ((errno != EAGAIN) && (errno != EWOULDBLOCK))
+			tfail(t, "connection error");
+		return (0);
+	}
+	if (n == 0)
+		tfail(t, "connection closed by server");
+	return (n);
+}
+
 /* Plain: read what the socket has into pin. */
 static void
 plain_readcb(evutil_socket_t fd, short what, void *cookie)
@@ -122,19 +145,8 @@ plain_readcb(evutil_socket_t fd, short what, void *cookie)
 	}
 	if (v.iov_len > TRANSPORT_IOMAX)
 		v.iov_len = TRANSPORT_IOMAX;
-	do {
-		n = read(fd, v.iov_base, v.iov_len);
-	} while ((n == -1) && (errno == EINTR));
-	if (n == -1) {
-		if ((errno == EAGAIN) || (errno == EWOULDBLOCK))
-			return;
-		tfail(t, "connection error");
+	if ((n = sockread(t, fd, v.iov_base, v.iov_len)) <= 0)
 		return;
-	}
-	if (n == 0) {
-		tfail(t, "connection closed by server");
-		return;
-	}
 	v.iov_len = (size_t)n;
 	if (evbuffer_commit_space(t->pin, &v, 1)) {
 		tfail(t, "out of memory");
@@ -142,6 +154,18 @@ plain_readcb(evutil_socket_t fd, short what, void *cookie)
 	}
 	/* Last: the callback may free ${t}. */
 	t->cbs.readcb(t->cookie);
+}
+
+/* Watch the socket for writability (${on}) or stop; fail ${t} on error. */
+static void
+set_writing(struct kvclient_transport *t, int on)
+{
+
+	if (on == t->writing)
+		return;
+	t->writing = on;
+	if (on ? event_add(t->wev, NULL) : event_del(t->wev))
+		tfail(t, "cannot watch the connection");
 }
 
 /* Plain: write what pout holds; wait for the socket if it is full. */
@@ -163,22 +187,7 @@ plain_write(struct kvclient_transport *t)
 		if (n == 0)
 			break;
 	}
-	if ((evbuffer_get_length(t->pout) > 0) != t->writing) {
-		t->writing = !t->writing;
-		if (t->writing ? event_add(t->wev, NULL) : event_del(t->wev))
-			tfail(t, "cannot watch the connection");
-	}
-}
-
-static void
-plain_writecb(evutil_socket_t fd, short what, void *cookie)
-{
-	struct kvclient_transport *t = cookie;
-
-	(void)fd;
-	(void)what;
-	if (!t->failed)
-		plain_write(t);
+	set_writing(t, evbuffer_get_length(t->pout) > 0);
 }
 
 /* spiped: send what wout holds (one send(2)); wait if some is left. */
@@ -203,22 +212,23 @@ spiped_write(struct kvclient_transport *t)
 	}
 	if (t->woff == t->wlen)
 		t->woff = t->wlen = 0;
-	if ((t->wlen > 0) != t->writing) {
-		t->writing = !t->writing;
-		if (t->writing ? event_add(t->wev, NULL) : event_del(t->wev))
-			tfail(t, "cannot watch the connection");
-	}
+	set_writing(t, t->wlen > 0);
 }
 
+/* The socket is writable again: go on sending. */
 static void
-spiped_writecb(evutil_socket_t fd, short what, void *cookie)
+writecb(evutil_socket_t fd, short what, void *cookie)
 {
 	struct kvclient_transport *t = cookie;
 
 	(void)fd;
 	(void)what;
-	if (!t->failed)
+	if (t->failed)
+		return;
+	if (t->spiped)
 		spiped_write(t);
+	else
+		plain_write(t);
 }
 
 /* spiped: read the socket, decrypt every whole packet into pin. */
@@ -233,19 +243,8 @@ spiped_readcb(evutil_socket_t fd, short what, void *cookie)
 	(void)what;
 	if (t->failed)
 		return;
-	do {
-		n = read(fd, t->win + t->winlen, WIN_SZ - t->winlen);
-	} while ((n == -1) && (errno == EINTR));
-	if (n == -1) {
-		if ((errno == EAGAIN) || (errno == EWOULDBLOCK))
-			return;
-		tfail(t, "connection error");
+	if ((n = sockread(t, fd, t->win + t->winlen, WIN_SZ - t->winlen)) <= 0)
 		return;
-	}
-	if (n == 0) {
-		tfail(t, "connection closed by server");
-		return;
-	}
 	total = t->winlen + (size_t)n;
 	if ((npkts = total / PROTO_PKT_LEN) == 0) {
 		t->winlen = total;
@@ -366,7 +365,7 @@ kvclient_transport_plain(struct event_base *base, int fd,
 	if (((t->rev = event_new(base, fd, EV_READ | EV_PERSIST,
 	    plain_readcb, t)) == NULL) ||
 	    ((t->wev = event_new(base, fd, EV_WRITE | EV_PERSIST,
-	    plain_writecb, t)) == NULL) ||
+	    writecb, t)) == NULL) ||
 	    event_add(t->rev, NULL)) {
 		warn0("cannot set up the connection");
 		kvclient_transport_free(t);
@@ -431,7 +430,7 @@ hscb(void *cookie, struct proto_session *s, int err)
 	    (t->rev = event_new(t->base, t->fd, EV_READ | EV_PERSIST,
 	    spiped_readcb, t)) == NULL ||
 	    (t->wev = event_new(t->base, t->fd, EV_WRITE | EV_PERSIST,
-	    spiped_writecb, t)) == NULL ||
+	    writecb, t)) == NULL ||
 	    event_add(t->rev, NULL)) {
 		tfail(t, "cannot start the session");
 		return;

@@ -49,7 +49,8 @@ issue(struct kvbench_thread *th)
 		__builtin_prefetch(S->hot + (size_t)S->perm[S->pos + 8] *
 		    KVBENCH_PAIRLEN);
 	return (kvclient_get(kvbench_thread_client(th),
-	    S->hot + (size_t)i * KVBENCH_PAIRLEN, KVBENCH_KEYLEN, kvbench_getcb, th));
+	    S->hot + (size_t)i * KVBENCH_PAIRLEN, KVBENCH_KEYLEN,
+	    kvbench_getcb, th));
 }
 
 static int

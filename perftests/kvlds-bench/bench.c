@@ -844,7 +844,8 @@ bench_run(const struct bench_conf *cf, struct bench_result *res)
 		th[i].cf.requests = (uint64_t)((double)cf->requests *
 		    (double)th[i].cf.conns / (double)cf->conns);
 		given += th[i].cf.requests;
-		th[i].cf.seed = cf->seed ^ ((uint64_t)i * 0x9e3779b97f4a7c15ULL);
+		th[i].cf.seed = cf->seed ^
+		    ((uint64_t)i * 0x9e3779b97f4a7c15ULL);
 		th[i].cf.progress = cf->progress && (i == 0);
 		th[i].sh = &sh;
 	}

@@ -77,9 +77,10 @@ extern const char * const bench_type_name[BT_NTYPES];
  * caller frees with bench_result_free()).  With ${conf}->threads > 1 the
  * connections (at least one per thread), the rate and the request count
  * are divided between that many threads, each with its own event loop;
- * their results are merged (the per-second series second by second).  Return 0, or -1 on error
- * (printed): connection failure at start, out of memory.  Failures of
- * requests during the run are counted, not fatal.
+ * their results are merged (the per-second series second by second).
+ * Return 0, or -1 on error (printed): connection failure at start, out
+ * of memory.  Failures of requests during the run are counted, not
+ * fatal.
  */
 int bench_run(const struct bench_conf *, struct bench_result *);
 

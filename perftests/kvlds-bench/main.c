@@ -152,7 +152,8 @@ main(int argc, char *argv[])
 	enum {
 		O_MIX = 256, O_DIST, O_KEYS, O_KSIZE, O_VSIZE, O_STREAM,
 		O_RBYTES, O_INFLIGHT, O_RATE, O_WARMUP, O_DRAIN, O_SEED,
-		O_CSV, O_JSON, O_PLOT, O_PROGRESS, O_NOPROGRESS, O_HELP, O_KEYOPT
+		O_CSV, O_JSON, O_PLOT, O_PROGRESS, O_NOPROGRESS, O_HELP,
+		O_KEYOPT
 	};
 	static const struct option longopts[] = {
 		{ "mix", required_argument, NULL, O_MIX },
