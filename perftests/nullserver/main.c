@@ -434,14 +434,17 @@ worker_init(struct worker *w, struct event_base *base)
 static void
 worker_free(struct worker *w, int own)
 {
+	struct conn *c, *next;
 	int stop = -1;
 
 	if (w->started) {
 		if (write(w->pipefd[1], &stop, sizeof(stop)) == sizeof(stop))
 			pthread_join(w->thr, NULL);
 	}
-	while (w->conns != NULL)
-		conn_close(w->conns);
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		conn_close(c);
+	}
 	if (w->pev != NULL)
 		event_free(w->pev);
 	if (w->pipefd[0] != -1) {
