@@ -963,8 +963,12 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 			while (nd->level > 0 && nd->n == 0) {
 				c = nd->kids[0];
 				nd->kids[0].n = NULL;
+				/*
+				 * Unreadable child: the root keeps it as its
+				 * only child, which is a valid tree.
+				 */
 				if (c.n == NULL && load(bt, NULL, 0, &c) == NULL)
-					return (-1);
+					return (0);
 				node_unref(nd);
 				bt->proot = c;
 				nd = c.n;
@@ -975,6 +979,39 @@ fixup(struct btree *bt, struct pathent *path, int d, struct node *nd,
 				bt->proot.n = NULL;
 			}
 			return (0);
+		}
+		if (nd->level == 0 && nd->n == 0) {
+			/*
+			 * An empty leaf must never reach a page (it is
+			 * refused when read back).  It leaves its parent at
+			 * once, which needs no sibling: a merge with one that
+			 * cannot be read would leave it in the tree.  A
+			 * parent left with no child goes the same way.
+			 */
+			bt->fvalid = 0;
+			while (d > 0 && path[d - 1].nd->n == 0)
+				nd = path[--d].nd;
+			if (d == 0) {
+				/* Nothing is left in the tree. */
+				node_unref(bt->proot.n);
+				bt->proot.addr = 0;
+				bt->proot.n = NULL;
+				return (0);
+			}
+			par = path[d - 1].nd;
+			i = path[d - 1].idx;
+			if (i > 0) {
+				c = node_int_remove(par, i - 1);
+			} else {
+				c = par->kids[0];
+				par->kids[0] = node_int_remove(par, 0);
+			}
+			node_unref(c.n);
+			rightedge = 0;
+			shrunk = 1;
+			nd = par;
+			d--;
+			continue;
 		}
 		if (!shrunk || (nd->size >= bt->pagesize / 4 && nd->n > 0))
 			return (0);

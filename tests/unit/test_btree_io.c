@@ -2,10 +2,14 @@
  * Unit tests for the kvlds engine's memory and I/O contract (btree.h):
  * the dirty bytes of the pending batch that the daemon's back-pressure
  * watches (btree_dirty_bytes), and the per-segment live bytes of the
- * statistics line.
+ * statistics line; a failed page read in the middle of a mutation (the
+ * tree that is committed afterwards must read back whole).
  */
 
+#include <sys/syscall.h>
+
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,35 @@
 #include "unit.h"
 
 static char tmpdir[64];
+
+/*
+ * Page reads that fail: this pread replaces the C library's for the
+ * engine linked into this program.  While failreads is set, a read fails
+ * with EIO if failevery is 0 or, else, once in ${failevery} reads (by a
+ * fixed sequence).
+ */
+static int failreads;
+static unsigned failevery;
+static unsigned long long nreads, nfailed;
+
+ssize_t
+pread(int fd, void *buf, size_t len, off_t off)
+{
+	static uint64_t x = 2463534242ULL;
+
+	nreads++;
+	if (failreads) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (failevery == 0 || x % failevery == 0) {
+			nfailed++;
+			errno = EIO;
+			return (-1);
+		}
+	}
+	return (syscall(SYS_pread64, fd, buf, len, off));
+}
 
 static void
 rmtree(const char *dir)
@@ -51,16 +84,23 @@ newdir(void)
 }
 
 static struct btree *
-openbt(size_t cachebytes)
+openbtps(size_t cachebytes, size_t pagesize)
 {
 	struct btree_opts o;
 
 	memset(&o, 0, sizeof(o));
 	o.dir = tmpdir;
-	o.pagesize = 4096;
+	o.pagesize = pagesize;
 	o.cachebytes = cachebytes;
 	o.costratio = 1.0;
 	return (btree_open(&o));
+}
+
+static struct btree *
+openbt(size_t cachebytes)
+{
+
+	return (openbtps(cachebytes, 4096));
 }
 
 static int
@@ -213,6 +253,161 @@ test_seglive(void)
 	tmpdir[0] = '\0';
 }
 
+/* ------------------------------------------- failed reads during mutations */
+
+/*
+ * Check that the committed tree in tmpdir holds exactly the pairs of
+ * ${model} (model[i]: 0 absent, else the round of key i's value), and
+ * that each of its pages reads back.
+ */
+static void
+check_model(const unsigned *model, size_t nkeys)
+{
+	struct btree *bt;
+	uint8_t k[40], v[40];
+	const uint8_t *val;
+	size_t i, vl, bad = 0;
+	int r;
+
+	CU_ASSERT_FATAL((bt = openbtps(0, 512)) != NULL);
+	for (i = 0; i < nkeys; i++) {
+		kv(i, model[i], k, v);
+		r = btree_get(bt, k, 40, &val, &vl);
+		if (model[i] == 0 ? r != 1 : (r != 0 || vl != 40 ||
+		    memcmp(val, v, 40) != 0)) {
+			if (bad++ < 5)
+				fprintf(stderr, "key %zu: get %d, want %s\n",
+				    i, r, model[i] ? "found" : "absent");
+		}
+	}
+	CU_ASSERT(bad == 0);
+	btree_close(bt);
+}
+
+/*
+ * A leaf emptied by deletes while its siblings cannot be read (the merge
+ * with one of them fails): the committed tree must not hold an empty
+ * leaf, which is refused when read back ("empty leaf page").
+ */
+static void
+test_delete_unreadable(void)
+{
+	struct btree *bt;
+	uint8_t k[40], v[40];
+	unsigned model[400];
+	size_t i, n = 400;
+
+	newdir();
+	CU_ASSERT_FATAL((bt = openbtps(0, 512)) != NULL);
+	for (i = 0; i < n; i++) {
+		kv(i, 1, k, v);
+		model[i] = 1;
+		CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
+	}
+	CU_ASSERT_FATAL(commit(bt) == 0);
+	btree_close(bt);
+
+	/*
+	 * Reopened: no page is in memory.  Keys 300 down to 100 are
+	 * deleted; before each, a SET of the same value brings the path to
+	 * its leaf in (with reads that work), then the delete runs with
+	 * every read failing, so that the merge of an underfull leaf with
+	 * its left sibling (not read yet, its keys are lower) cannot read
+	 * that sibling.
+	 */
+	CU_ASSERT_FATAL((bt = openbtps(0, 512)) != NULL);
+	for (i = 300; i >= 100; i--) {
+		kv(i, 1, k, v);
+		CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
+		failreads = 1;
+		failevery = 0;
+		CU_ASSERT(btree_delete(bt, k, 40) == 0);
+		failreads = 0;
+		model[i] = 0;
+	}
+	CU_ASSERT(nfailed > 0);
+	CU_ASSERT_FATAL(commit(bt) == 0);
+	btree_close(bt);
+	check_model(model, n);
+	rmtree(tmpdir);
+	tmpdir[0] = '\0';
+}
+
+/*
+ * Random SETs and DELETEs under a tiny cache with one page read in
+ * ${every} failing: a mutation that fails either changed nothing (and
+ * the batch commits) or stops the store (no commit: the store reopened
+ * holds the last committed state).  Either way every committed tree
+ * reads back whole and holds what it should.
+ */
+static void
+random_faults(unsigned every)
+{
+	struct btree *bt;
+	uint8_t k[40], v[40];
+	static unsigned model[3000], pend[3000];
+	size_t i, n = 3000, j, ncommit = 0;
+	unsigned round;
+	uint64_t x = 88172645463325252ULL + every;
+	int r;
+
+	newdir();
+	CU_ASSERT_FATAL((bt = openbtps(16 * 1024, 512)) != NULL);
+	for (i = 0; i < n; i++) {
+		kv(i, 1, k, v);
+		model[i] = pend[i] = 1;
+		CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
+	}
+	CU_ASSERT_FATAL(commit(bt) == 0);
+	for (round = 2; round < 60; round++) {
+		failreads = 1;
+		failevery = every;
+		for (j = 0; j < 300; j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			i = (size_t)(x >> 8) % n;
+			kv(i, round, k, v);
+			/* Mostly deletes, so that leaves empty out. */
+			if ((x & 7) == 0)
+				r = btree_set(bt, k, 40, v, 40);
+			else
+				r = btree_delete(bt, k, 40);
+			/* -1: nothing changed, or the store stopped. */
+			if (r == 0)
+				pend[i] = ((x & 7) == 0) ? round : 0;
+		}
+		failreads = 0;
+		/* The store refuses the commit if a mutation stopped it. */
+		if (btree_commit_begin(bt) == 0) {
+			CU_ASSERT_FATAL(btree_commit_write(bt) == 0);
+			btree_commit_end(bt);
+			memcpy(model, pend, sizeof(model));
+			ncommit++;
+		} else {
+			memcpy(pend, model, sizeof(model));
+		}
+		btree_close(bt);
+		check_model(model, n);
+		CU_ASSERT_FATAL((bt = openbtps(16 * 1024, 512)) != NULL);
+	}
+	btree_close(bt);
+	/* Most batches committed, in spite of the failed reads. */
+	CU_ASSERT(ncommit > 40);
+	rmtree(tmpdir);
+	tmpdir[0] = '\0';
+}
+
+static void
+test_random_faults(void)
+{
+
+	random_faults(7);
+	random_faults(40);
+}
+
 UNIT_MAIN("btree_io",
     { "dirty_bytes", test_dirty_bytes },
-    { "seglive", test_seglive })
+    { "seglive", test_seglive },
+    { "delete_unreadable", test_delete_unreadable },
+    { "random_faults", test_random_faults })
