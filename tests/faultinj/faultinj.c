@@ -3,14 +3,14 @@
  * directory, in the manner of SQLite's crash and I/O-error tests.
  *
  * It interposes write, pwrite, writev, pwritev, fsync, fdatasync, read,
- * pread (and their *64 and fortified aliases), ftruncate, rename, unlink
- * and close.  A call is "tracked" when its file lies inside $FAULTINJ_DIR
+ * pread, preadv, preadv2 (and their *64 and fortified aliases), ftruncate,
+ * rename, unlink and close.  A call is "tracked" when its file lies inside $FAULTINJ_DIR
  * (the directory itself included, for directory fsyncs); every other file
  * descriptor (sockets, pipes, logs) passes straight through.
  *
  * Tracked calls are numbered from 1 in the order they happen, per class:
  * "write" (write, pwrite, writev, pwritev), "sync" (fsync, fdatasync),
- * "read" (read, pread), "truncate", "rename", "unlink".  $FAULTINJ_OPS
+ * "read" (read, pread, preadv, preadv2), "truncate", "rename", "unlink".  $FAULTINJ_OPS
  * (default "write,sync") names the classes that count towards
  * $FAULTINJ_AT; at the ${FAULTINJ_AT}th counted call $FAULTINJ_MODE acts:
  *
@@ -122,6 +122,8 @@ static int (*r_fdatasync)(int);
 static ssize_t (*r_read)(int, void *, size_t);
 static ssize_t (*r_pread)(int, void *, size_t, off_t);
 static ssize_t (*r_pread64)(int, void *, size_t, off64_t);
+static ssize_t (*r_preadv2)(int, const struct iovec *, int, off_t, int);
+static ssize_t (*r_preadv64v2)(int, const struct iovec *, int, off64_t, int);
 static int (*r_ftruncate)(int, off_t);
 static int (*r_ftruncate64)(int, off64_t);
 static int (*r_rename)(const char *, const char *);
@@ -181,6 +183,8 @@ init(void)
 	r_read = sym("read");
 	r_pread = sym("pread");
 	r_pread64 = sym("pread64");
+	r_preadv2 = sym("preadv2");
+	r_preadv64v2 = sym("preadv64v2");
 	r_ftruncate = sym("ftruncate");
 	r_ftruncate64 = sym("ftruncate64");
 	r_rename = sym("rename");
@@ -825,6 +829,50 @@ doread(int fd, void *buf, size_t len, off_t off, int use64)
 	return (rc);
 }
 
+/*
+ * preadv/preadv2 (one "read" call whatever the number of buffers); the
+ * flags (RWF_NOWAIT...) go to the real call.
+ */
+static ssize_t
+doreadv(int fd, const struct iovec *iov, int cnt, off_t off, int flags,
+    int use64)
+{
+	struct finfo *f;
+	unsigned long long n;
+	size_t len = 0;
+	ssize_t rc;
+	int saved, i;
+
+	ensure();
+	pthread_mutex_lock(&mtx);
+	if ((f = lookup(fd)) == NULL) {
+		pthread_mutex_unlock(&mtx);
+		return (use64 ? r_preadv64v2(fd, iov, cnt, off, flags) :
+		    r_preadv2(fd, iov, cnt, off, flags));
+	}
+	for (i = 0; i < cnt; i++)
+		len += iov[i].iov_len;
+	if (account(C_READ, f, NULL, len, off, &n) != 0) {
+		saved = errno;
+		logline(n, C_READ, f, (long long)off, (long long)len, -1);
+		pthread_mutex_unlock(&mtx);
+		errno = saved;
+		return (-1);
+	}
+	pthread_mutex_unlock(&mtx);
+	rc = use64 ? r_preadv64v2(fd, iov, cnt, off, flags) :
+	    r_preadv2(fd, iov, cnt, off, flags);
+	if (logfd != -1 && n != 0) {
+		saved = errno;
+		pthread_mutex_lock(&mtx);
+		logline(n, C_READ, f, (long long)off, (long long)len,
+		    (long long)rc);
+		pthread_mutex_unlock(&mtx);
+		errno = saved;
+	}
+	return (rc);
+}
+
 static int
 dotrunc(int fd, off_t len)
 {
@@ -965,6 +1013,34 @@ pread64(int fd, void *buf, size_t len, off64_t off)
 {
 
 	return (doread(fd, buf, len, (off_t)off, 1));
+}
+
+ssize_t
+preadv(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+
+	return (doreadv(fd, iov, cnt, off, 0, 0));
+}
+
+ssize_t
+preadv64(int fd, const struct iovec *iov, int cnt, off64_t off)
+{
+
+	return (doreadv(fd, iov, cnt, (off_t)off, 0, 1));
+}
+
+ssize_t
+preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+
+	return (doreadv(fd, iov, cnt, off, flags, 0));
+}
+
+ssize_t
+preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
+{
+
+	return (doreadv(fd, iov, cnt, (off_t)off, flags, 1));
 }
 
 /* Fortified entry points (-D_FORTIFY_SOURCE) go through the same paths. */
