@@ -19,8 +19,8 @@ hdr_encode(uint8_t *buf, size_t len, uint64_t addr, int type, int level,
     uint32_t n)
 {
 
-	page_be32enc(&buf[4], (uint32_t)len);
-	page_be64enc(&buf[8], addr);
+	be32enc(&buf[4], (uint32_t)len);
+	be64enc(&buf[8], addr);
 	buf[16] = (uint8_t)type;
 	buf[17] = (uint8_t)level;
 	buf[18] = (uint8_t)(n >> 8);
@@ -31,7 +31,7 @@ static void
 crc_seal(uint8_t *buf, size_t len)
 {
 
-	page_be32enc(buf, crc32c(&buf[4], len - 4));
+	be32enc(buf, crc32c(&buf[4], len - 4));
 }
 
 /*
@@ -66,7 +66,7 @@ page_encode(const struct node *nd, uint64_t addr, uint8_t *buf)
 		return;
 	}
 	if (nd->level > 0) {
-		page_be64enc(p, kidaddr(nd, 0));
+		be64enc(p, kidaddr(nd, 0));
 		p += 8;
 	}
 	for (i = 0; i < nd->n; i++) {
@@ -75,7 +75,7 @@ page_encode(const struct node *nd, uint64_t addr, uint8_t *buf)
 		memcpy(p, k, kl);
 		p += kl;
 		if (nd->level > 0) {
-			page_be64enc(p, kidaddr(nd, i + 1));
+			be64enc(p, kidaddr(nd, i + 1));
 			p += 8;
 		} else {
 			v = node_val(nd, i, &vl);
@@ -98,8 +98,8 @@ page_header(const uint8_t *buf, size_t buflen, size_t *len, uint64_t *addr,
 
 	if (buflen < NODE_HDR)
 		return (-1);
-	*len = page_be32dec(&buf[4]);
-	*addr = page_be64dec(&buf[8]);
+	*len = be32dec(&buf[4]);
+	*addr = be64dec(&buf[8]);
 	*type = buf[16];
 	if (*len < NODE_HDR)
 		return (-1);
@@ -130,7 +130,7 @@ page_decode(const uint8_t *buf, size_t buflen, uint64_t addr,
 		    len > pagesize ? "the page size" : "the file");
 		goto err0;
 	}
-	if (page_be32dec(buf) != crc32c(&buf[4], len - 4)) {
+	if (be32dec(buf) != crc32c(&buf[4], len - 4)) {
 		snprintf(err, errlen, "page checksum mismatch");
 		goto err0;
 	}
@@ -177,7 +177,7 @@ page_decode(const uint8_t *buf, size_t buflen, uint64_t addr,
 	if (level > 0) {
 		if (end - p < 8)
 			goto trunc;
-		kaddr = page_be64dec(p);
+		kaddr = be64dec(p);
 		p += 8;
 		if (kaddr == 0 || kaddr >= addr)
 			goto badkid;
@@ -206,7 +206,7 @@ page_decode(const uint8_t *buf, size_t buflen, uint64_t addr,
 		if (level > 0) {
 			if (end - p < 8)
 				goto trunc;
-			kaddr = page_be64dec(p);
+			kaddr = be64dec(p);
 			p += 8;
 			if (kaddr == 0 || kaddr >= addr)
 				goto badkid;
@@ -282,13 +282,13 @@ page_commit_encode(const struct page_commit *c, uint64_t addr, uint8_t *buf)
 {
 
 	hdr_encode(buf, PAGE_COMMIT_LEN, addr, PAGE_TYPE_COMMIT, 0, 0);
-	page_be64enc(&buf[20], c->seq);
-	page_be64enc(&buf[28], c->root);
-	page_be64enc(&buf[36], c->bstart);
-	page_be64enc(&buf[44], c->bend);
-	page_be32enc(&buf[52], c->pagesize);
-	page_be32enc(&buf[56], 0);
-	page_be64enc(&buf[60], c->treebytes);
+	be64enc(&buf[20], c->seq);
+	be64enc(&buf[28], c->root);
+	be64enc(&buf[36], c->bstart);
+	be64enc(&buf[44], c->bend);
+	be32enc(&buf[52], c->pagesize);
+	be32enc(&buf[56], 0);
+	be64enc(&buf[60], c->treebytes);
 	crc_seal(buf, PAGE_COMMIT_LEN);
 }
 
@@ -310,15 +310,15 @@ page_commit_decode(const uint8_t *buf, size_t buflen, struct page_commit *c,
 	if (len != PAGE_COMMIT_LEN || type != PAGE_TYPE_COMMIT ||
 	    buf[17] != 0 || buf[18] != 0 || buf[19] != 0)
 		return (-1);
-	if (page_be32dec(buf) != crc32c(&buf[4], len - 4))
+	if (be32dec(buf) != crc32c(&buf[4], len - 4))
 		return (-1);
-	c->seq = page_be64dec(&buf[20]);
-	c->root = page_be64dec(&buf[28]);
-	c->bstart = page_be64dec(&buf[36]);
-	c->bend = page_be64dec(&buf[44]);
-	c->pagesize = page_be32dec(&buf[52]);
-	c->treebytes = page_be64dec(&buf[60]);
-	if (page_be32dec(&buf[56]) != 0)
+	c->seq = be64dec(&buf[20]);
+	c->root = be64dec(&buf[28]);
+	c->bstart = be64dec(&buf[36]);
+	c->bend = be64dec(&buf[44]);
+	c->pagesize = be32dec(&buf[52]);
+	c->treebytes = be64dec(&buf[60]);
+	if (be32dec(&buf[56]) != 0)
 		return (-1);
 	/* The record lies inside its batch, at its end; the root before. */
 	if (c->bstart > *addr || *addr + PAGE_COMMIT_LEN != c->bend ||

@@ -360,13 +360,13 @@ scan_tail(struct psfile *ps, struct page_commit *c)
 
 	/* Walk the records; the first invalid one ends the log. */
 	for (pos = 0; pos + NODE_HDR <= len; pos += rlen) {
-		rlen = page_be32dec(&buf[pos + 4]);
+		rlen = be32dec(&buf[pos + 4]);
 		type = buf[pos + 16];
 		if (rlen < NODE_HDR || rlen > len - pos || rlen > maxrec)
 			break;
-		if (page_be64dec(&buf[pos + 8]) != start + pos)
+		if (be64dec(&buf[pos + 8]) != start + pos)
 			break;
-		if (page_be32dec(&buf[pos]) !=
+		if (be32dec(&buf[pos]) !=
 		    crc32c(&buf[pos + 4], rlen - 4))
 			break;
 		if (type == PAGE_TYPE_COMMIT) {
@@ -433,7 +433,7 @@ read_checkpoint(struct psfile *ps, struct page_commit *c, int *damaged)
 static int
 write_slot(struct psfile *ps, const uint8_t *crec)
 {
-	uint64_t seq = page_be64dec(&crec[20]);
+	uint64_t seq = be64dec(&crec[20]);
 
 	if (pwrite_all(ps->ckfd, crec, PAGE_COMMIT_LEN,
 	    (off_t)(seq % 2) * SLOTSIZE) || datasync(ps, ps->ckfd)) {
@@ -660,7 +660,7 @@ file_read_nowait(struct pagestore *base, uint64_t addr, uint8_t *buf,
 	    NODE_HDR)
 		return (1);
 	/* Short (partly cached, or the end of the file): whole record? */
-	if ((size_t)got < ps->pagesize && page_be32dec(&buf[4]) > (size_t)got)
+	if ((size_t)got < ps->pagesize && be32dec(&buf[4]) > (size_t)got)
 		return (1);
 	*len = (size_t)got;
 	return (0);

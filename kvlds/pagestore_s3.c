@@ -376,9 +376,9 @@ cache_fill(struct pss *ps, const uint8_t *raw, size_t rlen, uint64_t start)
 		return;
 	pthread_mutex_lock(&ps->cmtx);
 	for (pos = 0; pos + NODE_HDR <= rlen; pos += l) {
-		l = page_be32dec(&raw[pos + 4]);
+		l = be32dec(&raw[pos + 4]);
 		if (l < NODE_HDR || l > ps->pagesize || l > rlen - pos ||
-		    page_be64dec(&raw[pos + 8]) != start + pos)
+		    be64dec(&raw[pos + 8]) != start + pos)
 			break;
 		if (raw[pos + 16] == PAGE_TYPE_NODE)
 			cache_insert(ps, start + pos, &raw[pos], l);

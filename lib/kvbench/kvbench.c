@@ -17,21 +17,11 @@
 #include "kvclient/kvclient.h"
 #include "log/log.h"
 #include "parse/parse.h"
+#include "sysendian/sysendian.h"
 
 #include "kvbench.h"
 
 #define HUGEPAGE	((size_t)2 << 20)
-
-static void
-be64enc(uint8_t *p, uint64_t x)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)x;
-		x >>= 8;
-	}
-}
 
 /**
  * kvbench_pair(i, pair):

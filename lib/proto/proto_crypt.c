@@ -9,6 +9,7 @@
 
 #include "log/log.h"
 #include "pcrypt/pcrypt.h"
+#include "sysendian/sysendian.h"
 
 #include "proto_crypt.h"
 
@@ -25,25 +26,6 @@ struct proto_session {
 	struct proto_dir tx;
 	struct proto_dir rx;
 };
-
-static void
-be64enc(uint8_t *p, uint64_t x)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)(x & 0xff);
-		x >>= 8;
-	}
-}
-
-static uint32_t
-be32dec(const uint8_t *p)
-{
-
-	return (((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | (uint32_t)p[3]);
-}
 
 /**
  * proto_crypt_dhmac(K, nonce_C, nonce_S, dhmac):

@@ -18,6 +18,7 @@
 #include "kvbench/kvbench.h"
 #include "kvclient/kvclient.h"
 #include "log/log.h"
+#include "sysendian/sysendian.h"
 
 #define SLICES		16
 #define MAXBYTES	65536
@@ -92,17 +93,6 @@ issue(struct walker *W)
 
 	return (kvclient_range(kvbench_thread_client(W->th), W->cur,
 	    W->curlen, P->end, P->endlen, MAXBYTES, rangecb, W));
-}
-
-static void
-be64enc(uint8_t *p, uint64_t x)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)x;
-		x >>= 8;
-	}
 }
 
 /* Cut the key space of the N pairs into partitions. */

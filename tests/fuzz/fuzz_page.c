@@ -47,12 +47,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pagesize = ps[(ctl >> 2) & 7];
 	if (size >= 20) {
 		if (ctl & 2)
-			page_be32enc(&buf[4], (uint32_t)size);
-		len = page_be32dec(&buf[4]);
+			be32enc(&buf[4], (uint32_t)size);
+		len = be32dec(&buf[4]);
 		if ((ctl & 1) && len >= 20 && len <= size)
-			page_be32enc(buf, crc32c(&buf[4], len - 4));
+			be32enc(buf, crc32c(&buf[4], len - 4));
 	}
-	addr = size >= 16 ? page_be64dec(&buf[8]) : 1;
+	addr = size >= 16 ? be64dec(&buf[8]) : 1;
 
 	nd = page_decode(buf, size, addr, pagesize, mk[(ctl >> 2) & 7],
 	    mk[(ctl >> 2) & 7], err, sizeof(err));

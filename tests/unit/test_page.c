@@ -150,8 +150,8 @@ static void
 reseal(uint8_t *buf, size_t len)
 {
 
-	page_be32enc(&buf[4], (uint32_t)len);
-	page_be32enc(buf, crc32c(&buf[4], len - 4));
+	be32enc(&buf[4], (uint32_t)len);
+	be32enc(buf, crc32c(&buf[4], len - 4));
 }
 
 static void

@@ -41,8 +41,8 @@ fillrec(uint8_t *p, size_t i, uint64_t addr)
 	size_t j;
 
 	memset(p, 0, REC);
-	page_be32enc(&p[4], REC);
-	page_be64enc(&p[8], addr);
+	be32enc(&p[4], REC);
+	be64enc(&p[8], addr);
 	p[16] = PAGE_TYPE_NODE;
 	for (j = NODE_HDR; j < REC; j++)
 		p[j] = (uint8_t)(i * 31 + j);
