@@ -217,3 +217,18 @@ pagestore_close(struct pagestore *ps)
 		return;
 	ps->ops->close(ps);
 }
+
+uint64_t
+pagestore_commit_first(struct page_commit *c, size_t pagesize, uint8_t *rec)
+{
+	uint64_t addr = ADDR(1, 0);
+
+	c->seq = 0;
+	c->root = 0;
+	c->bstart = addr;
+	c->bend = addr + PAGE_COMMIT_LEN;
+	c->pagesize = (uint32_t)pagesize;
+	c->treebytes = 0;
+	page_commit_encode(c, addr, rec);
+	return (addr);
+}

@@ -58,10 +58,6 @@ struct psfile {
 static void file_close(struct pagestore *);
 static const struct pagestore_ops file_ops;
 
-#define SEG(a)	((uint32_t)((a) >> 32))
-#define OFF(a)	((uint32_t)(a))
-#define ADDR(s, o)	(((uint64_t)(s) << 32) | (o))
-
 /* fdatasync unless syncs are disabled. */
 static int
 datasync(struct psfile *ps, int fd)
@@ -263,20 +259,13 @@ static int
 create_store(struct psfile *ps, struct page_commit *c)
 {
 	uint8_t slots[2 * SLOTSIZE];
-	uint64_t addr = ADDR(1, 0);
 	int fd;
 
 	/* Segment 1 starts with commit 0: an empty tree. */
 	if (getfd(ps, 1) == -1 && create_segment(ps, 1))
 		return (-1);
-	c->seq = 0;
-	c->root = 0;
-	c->bstart = addr;
-	c->bend = addr + PAGE_COMMIT_LEN;
-	c->pagesize = (uint32_t)ps->pagesize;
-	c->treebytes = 0;
 	memset(slots, 0, sizeof(slots));
-	page_commit_encode(c, addr, slots);
+	(void)pagestore_commit_first(c, ps->pagesize, slots);
 	if (ftruncate(getfd(ps, 1), 0) ||
 	    pwrite_all(getfd(ps, 1), slots, PAGE_COMMIT_LEN, 0) ||
 	    fdatasync(getfd(ps, 1))) {

@@ -15,6 +15,14 @@
 #include "page.h"
 #include "pagestore.h"
 
+/*
+ * Log addresses: segment (file or object number) in the high 32 bits,
+ * byte offset within it in the low 32.
+ */
+#define SEG(a)		((uint32_t)((a) >> 32))
+#define OFF(a)		((uint32_t)(a))
+#define ADDR(s, o)	(((uint64_t)(s) << 32) | (o))
+
 struct pagestore_ops {
 	int (*read)(struct pagestore *, uint64_t, uint8_t *, size_t *);
 	void (*where)(struct pagestore *, uint64_t, char *, size_t);
@@ -34,6 +42,16 @@ struct pagestore_ops {
 struct pagestore {
 	const struct pagestore_ops *ops;
 };
+
+/*
+ * pagestore_commit_first(c, pagesize, rec):
+ * Fill ${c} with commit 0 of a new store (an empty tree, seq 0, its batch
+ * being just this record at the start of segment 1, ADDR(1, 0)) for
+ * ${pagesize}-byte pages, and encode it into the PAGE_COMMIT_LEN bytes at
+ * ${rec}.  Return the record's address.  Both backends start a new store
+ * with this record.
+ */
+uint64_t pagestore_commit_first(struct page_commit *, size_t, uint8_t *);
 
 /*
  * pagestore_file_open(dir, pagesize, segsize, nosync, c):

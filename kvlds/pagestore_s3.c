@@ -50,10 +50,6 @@
 #include "pagestore.h"
 #include "pagestore_impl.h"
 
-#define SEG(a)		((uint32_t)((a) >> 32))
-#define OFF(a)		((uint32_t)(a))
-#define ADDR(s, o)	(((uint64_t)(s) << 32) | (o))
-
 #define KEYMAX		1100	/* Longest key we build. */
 #define LEASEMAX	512	/* Longest lease object body. */
 #define DEF_LEASE	30	/* Seconds. */
@@ -995,17 +991,10 @@ create_store(struct pss *ps, struct page_commit *c)
 {
 	char key[KEYMAX];
 	uint8_t rec[PAGE_COMMIT_LEN];
-	uint64_t addr = ADDR(1, 0);
 	struct s3_op *op;
 	int r;
 
-	c->seq = 0;
-	c->root = 0;
-	c->bstart = addr;
-	c->bend = addr + PAGE_COMMIT_LEN;
-	c->pagesize = (uint32_t)ps->pagesize;
-	c->treebytes = 0;
-	page_commit_encode(c, addr, rec);
+	(void)pagestore_commit_first(c, ps->pagesize, rec);
 	objkey(ps, 1, key);
 	if (s3_put(ps->wr.s3, key, rec, sizeof(rec), NULL) != S3_OK)
 		goto err;
