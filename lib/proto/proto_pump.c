@@ -20,6 +20,8 @@
 #include <event2/event.h>
 
 #include "log/log.h"
+#include "sock/sock.h"
+
 #include "proto_crypt.h"
 #include "proto_pump.h"
 
@@ -299,24 +301,6 @@ proto_pump_free(struct proto_pump *p)
 	free(p);
 }
 
-/* Write all ${len} bytes of ${buf} to the blocking ${fd}. */
-static int
-write_all(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /**
  * proto_pump_blocking(in, out, s, encrypt):
  * Move data from ${in} to ${out} until end of file, transforming it.
@@ -345,7 +329,7 @@ proto_pump_blocking(int in, int out, struct proto_session *s, int encrypt)
 		d.rlen += (size_t)n;
 		if (dir_transform(s, &d))
 			goto done;
-		if (write_all(out, d.wbuf, d.wlen))
+		if (sock_write_all(out, d.wbuf, d.wlen))
 			goto done;
 		d.wlen = 0;
 	}

@@ -632,3 +632,24 @@ sock_local_port(int fd)
 		return (ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 	return (-1);
 }
+
+/**
+ * sock_write_all(fd, buf, len):
+ * Write all of ${buf} to the blocking ${fd}.
+ */
+int
+sock_write_all(int fd, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}

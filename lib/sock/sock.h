@@ -23,6 +23,9 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* One resolved address: opaque. */
 struct sock_addr;
 
@@ -168,5 +171,13 @@ int sock_set_keepalive(int, int);
  * port 0), or -1 on error (printed) or for a Unix socket.
  */
 int sock_local_port(int);
+
+/**
+ * sock_write_all(fd, buf, len):
+ * Write all ${len} bytes of ${buf} to the blocking descriptor ${fd} (a
+ * socket, pipe or file), retrying short writes and EINTR.  Return 0, or
+ * -1 with errno set (nothing printed: the caller says what failed).
+ */
+int sock_write_all(int, const uint8_t *, size_t);
 
 #endif /* !SOCK_H_ */

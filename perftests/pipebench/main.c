@@ -101,23 +101,6 @@ hexout(const uint8_t *h, char *out)
 }
 
 static int
-write_all(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
-static int
 set_blocking(int fd)
 {
 	int fl;
@@ -178,7 +161,7 @@ echo_conn(void *cookie)
 	if ((buf = malloc(BUFLEN)) == NULL)
 		goto done;
 	while ((n = read(c, buf, BUFLEN)) > 0)
-		if (write_all(c, buf, (size_t)n))
+		if (sock_write_all(c, buf, (size_t)n))
 			break;
 	shutdown(c, SHUT_WR);
 	free(buf);
@@ -224,7 +207,7 @@ sink_conn(void *cookie)
 		pthread_mutex_unlock(&log_mtx);
 	}
 	if (n == 0)
-		write_all(c, (const uint8_t *)line, strlen(line));
+		sock_write_all(c, (const uint8_t *)line, strlen(line));
 done:
 	free(buf);
 	close(c);
@@ -336,7 +319,7 @@ send_one(void *cookie)
 			gen_fill(&g, buf, len);
 			EVP_DigestUpdate(ctx, buf, len);
 		}
-		if (write_all(s, buf, len)) {
+		if (sock_write_all(s, buf, len)) {
 			warnp("write");
 			break;
 		}
@@ -450,7 +433,7 @@ cmd_gen(uint64_t bytes, uint64_t seed)
 	for (; bytes > 0; bytes -= len) {
 		len = bytes < BUFLEN ? (size_t)bytes : BUFLEN;
 		gen_fill(&g, buf, len);
-		if (write_all(1, buf, len)) {
+		if (sock_write_all(1, buf, len)) {
 			free(buf);
 			return (1);
 		}
@@ -530,7 +513,7 @@ cmd_evil(const char *addr, const char *keypath, const char *mode)
 		return (1);
 
 	pcrypt_rand(nc, 32);
-	if (write_all(s, nc, 32) || read_full(s, ns, 32))
+	if (sock_write_all(s, nc, 32) || read_full(s, ns, 32))
 		goto dropped;
 	proto_crypt_dhmac(K, nc, ns, dhmac);
 	memset(one, 0, sizeof(one));
@@ -543,32 +526,32 @@ cmd_evil(const char *addr, const char *keypath, const char *mode)
 	pcrypt_hmac_sha256(dhmac, 32, msg, 256, msg + 256);
 	if (strcmp(mode, "truncate") == 0) {
 		/* Half a DH message, then silence. */
-		if (write_all(s, msg, 100))
+		if (sock_write_all(s, msg, 100))
 			goto dropped;
 		goto wait;
 	}
-	if (write_all(s, msg, 288) || read_full(s, msg, 288))
+	if (sock_write_all(s, msg, 288) || read_full(s, msg, 288))
 		goto dropped;
 	proto_crypt_keys(K, nc, ns, one, dk);
 
 	if (strcmp(mode, "tamper") == 0) {
 		forge(dk, 0, (const uint8_t *)"hello", 5, 5, pkt);
 		pkt[3] ^= 0x40;
-		write_all(s, pkt, PROTO_PKT_LEN);
+		sock_write_all(s, pkt, PROTO_PKT_LEN);
 	} else if (strcmp(mode, "replay") == 0) {
 		forge(dk, 0, (const uint8_t *)"hello", 5, 5, pkt);
-		write_all(s, pkt, PROTO_PKT_LEN);
-		write_all(s, pkt, PROTO_PKT_LEN);
+		sock_write_all(s, pkt, PROTO_PKT_LEN);
+		sock_write_all(s, pkt, PROTO_PKT_LEN);
 	} else if (strcmp(mode, "len0") == 0) {
 		forge(dk, 0, (const uint8_t *)"hello", 5, 0, pkt);
-		write_all(s, pkt, PROTO_PKT_LEN);
+		sock_write_all(s, pkt, PROTO_PKT_LEN);
 	} else if (strcmp(mode, "len1025") == 0) {
 		forge(dk, 0, (const uint8_t *)"hello", 5, 1025, pkt);
-		write_all(s, pkt, PROTO_PKT_LEN);
+		sock_write_all(s, pkt, PROTO_PKT_LEN);
 	} else {
 		/* ok: a good packet, then wait like the others. */
 		forge(dk, 0, (const uint8_t *)"hello", 5, 5, pkt);
-		write_all(s, pkt, PROTO_PKT_LEN);
+		sock_write_all(s, pkt, PROTO_PKT_LEN);
 	}
 
 wait:

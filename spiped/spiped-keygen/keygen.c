@@ -17,29 +17,12 @@
 
 #include "keyfile/keyfile.h"
 #include "log/log.h"
+#include "sock/sock.h"
 
 #include "keygen.h"
 
 /* Bytes of key a new file holds. */
 #define KEYLEN		32
-
-/* Write all of ${buf} to ${fd}. */
-static int
-write_all(int fd, const uint8_t *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		if ((w = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return (0);
-}
 
 /* Read all of the file ${path} into locked memory. */
 static int
@@ -201,7 +184,7 @@ keygen_make(const char *path, const char *pass_method, double target_time,
 		out = enc;
 		outlen = enclen;
 	}
-	if (write_all(fd, out, outlen) || fsync(fd) == -1) {
+	if (sock_write_all(fd, out, outlen) || fsync(fd) == -1) {
 		warnp("cannot write %s", path);
 		goto err3;
 	}
