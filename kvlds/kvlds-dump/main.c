@@ -32,16 +32,14 @@ usage(FILE *f)
 	    "output,\n"
 	    "as the state of one commit (a snapshot read).\n"
 	    "\n"
-	    "%s"
-	    "  -q, --quiet        no progress bar\n"
-	    "  -p, --progress     progress bar even if stderr is not a "
-	    "terminal\n"
+	    "%s%s"
 	    "  --no-snapshot      plain RANGE walk (for a kivaloo server; "
 	    "not\n"
 	    "                     consistent while writes go on)\n"
 	    "%s%s"
 	    "  -h, --help         print this help\n",
-	    conn_usage_target, conn_usage, keyfile_opts_usage);
+	    conn_usage_target, progress_usage, conn_usage,
+	    keyfile_opts_usage);
 }
 
 /*
@@ -108,8 +106,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "progress", no_argument, NULL, 'p' },
+		PROGRESS_LONGOPTS,
 		CONN_LONGOPTS,
 		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -124,21 +121,17 @@ main(int argc, char *argv[])
 	int ch, e, bar, snap = 1;
 
 	log_init(argv[0]);
-	bar = isatty(2);
-	while ((ch = getopt_long(argc, argv, CONN_SHORTOPTS "qph", longopts,
-	    NULL)) != -1) {
+	bar = progress_default();
+	while ((ch = getopt_long(argc, argv,
+	    CONN_SHORTOPTS PROGRESS_SHORTOPTS "h", longopts, NULL)) != -1) {
 		if ((e = conn_getopt(&co, ch, optarg)) != 0) {
 			if (e < 0)
 				exit(1);
 			continue;
 		}
+		if (progress_getopt(&bar, ch))
+			continue;
 		switch (ch) {
-		case 'q':
-			bar = 0;
-			break;
-		case 'p':
-			bar = 1;
-			break;
 		case 'S':
 			snap = 0;
 			break;

@@ -110,6 +110,41 @@ draw(struct progress *P, double t, int final)
 	P->last = t;
 }
 
+const char progress_usage[] =
+    "  -q, --quiet        no progress bar\n"
+    "  -p, --progress     progress bar even if stderr is not a terminal\n";
+
+/**
+ * progress_default():
+ * Draw the bar if standard error is a terminal.
+ */
+int
+progress_default(void)
+{
+
+	return (isatty(2));
+}
+
+/**
+ * progress_getopt(bar, ch):
+ * Take -q and -p.
+ */
+int
+progress_getopt(int *bar, int ch)
+{
+
+	switch (ch) {
+	case 'q':
+		*bar = 0;
+		return (1);
+	case 'p':
+		*bar = 1;
+		return (1);
+	default:
+		return (0);
+	}
+}
+
 /**
  * progress_new(verb, enabled):
  * Start a progress bar labelled ${verb}, drawn only if ${enabled}.

@@ -9,9 +9,39 @@
  * unconditionally.
  */
 
+#include <getopt.h>
 #include <stdint.h>
 
 struct progress;
+
+/*
+ * The -q/--quiet and -p/--progress options of kvlds-dump and kvlds-undump:
+ * a program puts PROGRESS_SHORTOPTS in its optstring and PROGRESS_LONGOPTS
+ * in its getopt_long table, prints progress_usage in its --help, starts
+ * with bar = progress_default() and hands each option to progress_getopt()
+ * before its own switch.
+ */
+#define PROGRESS_SHORTOPTS	"qp"
+#define PROGRESS_LONGOPTS					\
+	{ "quiet", no_argument, NULL, 'q' },			\
+	{ "progress", no_argument, NULL, 'p' }
+
+/* The --help lines of -q and -p. */
+extern const char progress_usage[];
+
+/**
+ * progress_default():
+ * Whether to draw the bar when neither -q nor -p is given: if standard
+ * error is a terminal.
+ */
+int progress_default(void);
+
+/**
+ * progress_getopt(bar, ch):
+ * If the getopt_long result ${ch} is -q or -p, set *${bar} to 0 or 1 and
+ * return 1; otherwise return 0 and leave *${bar} alone.
+ */
+int progress_getopt(int *, int);
 
 /**
  * progress_new(verb, enabled):

@@ -41,12 +41,9 @@ usage(FILE *f)
 	    "  -f, --force        load even if the store is not empty\n"
 	    "  -w, --window N     SET requests in flight at most "
 	    "(default %d)\n"
-	    "  -q, --quiet        no progress bar\n"
-	    "  -p, --progress     progress bar even if stderr is not a "
-	    "terminal\n"
-	    "%s%s"
+	    "%s%s%s"
 	    "  -h, --help         print this help\n",
-	    conn_usage_target, WINDOW_DEFAULT, conn_usage,
+	    conn_usage_target, WINDOW_DEFAULT, progress_usage, conn_usage,
 	    keyfile_opts_usage);
 }
 
@@ -90,8 +87,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "window", required_argument, NULL, 'w' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "progress", no_argument, NULL, 'p' },
+		PROGRESS_LONGOPTS,
 		CONN_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -105,14 +101,16 @@ main(int argc, char *argv[])
 	int ch, bar, force = 0, window = WINDOW_DEFAULT, e;
 
 	log_init(argv[0]);
-	bar = isatty(2);
-	while ((ch = getopt_long(argc, argv, CONN_SHORTOPTS "fw:qph", longopts,
-	    NULL)) != -1) {
+	bar = progress_default();
+	while ((ch = getopt_long(argc, argv,
+	    CONN_SHORTOPTS PROGRESS_SHORTOPTS "fw:h", longopts, NULL)) != -1) {
 		if ((e = conn_getopt(&co, ch, optarg)) != 0) {
 			if (e < 0)
 				exit(1);
 			continue;
 		}
+		if (progress_getopt(&bar, ch))
+			continue;
 		switch (ch) {
 		case 'f':
 			force = 1;
@@ -122,12 +120,6 @@ main(int argc, char *argv[])
 				warnp("-w %s (1 to %d)", optarg, WINDOW_MAX);
 				exit(1);
 			}
-			break;
-		case 'q':
-			bar = 0;
-			break;
-		case 'p':
-			bar = 1;
 			break;
 		case 'h':
 			usage(stdout);
