@@ -38,52 +38,25 @@ N=$((1 << LOG2N))
 # outside load during one run does not decide the ratio alone.
 CW=1 CS=3
 
+BENCH_NAME=bench
+# shellcheck source=perftests/benchlib.sh
+. "$TOP/perftests/benchlib.sh"
+
 P="$BIN/perftests"
 for t in mkpairs bulk_insert bulk_update bulk_extract random_read \
     random_mixed hotspot_read tokyo nullserver; do
-	if [ ! -x "$P/$t/$t" ]; then
-		echo "bench: $P/$t/$t is not built (run make)" >&2
-		exit 1
-	fi
+	bench_need "$P/$t/$t"
 done
 
 D=$(mktemp -d /tmp/kvbench.XXXXXX)
 PIDS=""
 cleanup() {
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	bench_stop_pids 100 $PIDS
 	rm -rf "$D"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# wait_sock PATH|PORT: wait (up to 30 s) for a Unix socket (a path) or
-# 127.0.0.1:PORT to accept.
-wait_sock() {
-	i=0
-	until python3 -c "
-import socket,sys
-a=sys.argv[1]
-if a.isdigit(): socket.socket().connect(('127.0.0.1',int(a)))
-else: socket.socket(socket.AF_UNIX).connect(a)" "$1" 2>/dev/null
-	do
-		i=$((i + 1))
-		if [ $i -gt 3000 ]; then
-			echo "bench: $1 not ready" >&2
-			exit 1
-		fi
-		sleep 0.01
-	done
-}
 
 # last FILE: the last line of FILE if it is an integer, else "failed".
 last() {
@@ -136,14 +109,9 @@ echo "bench: $MODE mode, 2^$LOG2N pairs, warm-up $W s, recorded" \
 # see the same load from whatever else shares the machine.
 "$P/nullserver/nullserver" -s "$D/null.sock" >"$D/null.log" 2>&1 &
 PIDS="$PIDS $!"
-wait_sock "$D/null.sock"
+bench_wait "$D/null.sock"
 NS="$D/null.sock"
 
-freeport() {
-	python3 -c "
-import socket
-s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
-}
 TARGET="kvlds"
 KVLDS=${KVLDS:-$BIN/kvlds/kvlds}
 S=""
@@ -155,14 +123,14 @@ if [ -x "$KVLDS" ]; then
 	# kvlds's native encrypted listener, if this kvlds has one.
 	KVEXTRA=""
 	if "$KVLDS" --help 2>&1 | grep -q -- '-K'; then
-		NATIVE=$(freeport)
+		NATIVE=$(bench_freeport)
 		KVEXTRA="-s 127.0.0.1:$NATIVE -K $D/pipe.key"
 	fi
 	# shellcheck disable=SC2086
 	"$KVLDS" -F -s "$D/kv.sock" -d "$D/data" $KVEXTRA ${KVLDS_OPTS:-} \
 	    >"$D/kvlds.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_sock "$D/kv.sock"
+	bench_wait "$D/kv.sock"
 	S="$D/kv.sock"
 else
 	TARGET="(kvlds not built)"
@@ -224,7 +192,7 @@ TRANSPORTS="$D/transports"
 : >"$TRANSPORTS"
 if [ -n "$S" ] && [ -n "$SPIPED" ]; then
 	echo "bench: random_read over encrypted transports" >&2
-	dport=$(freeport)
+	dport=$(bench_freeport)
 	"$SPIPED" -d -F -s "127.0.0.1:$dport" -t "$S" -k "$D/pipe.key" \
 	    >/dev/null 2>&1 &
 	sp1=$!
@@ -232,8 +200,8 @@ if [ -n "$S" ] && [ -n "$SPIPED" ]; then
 	    -k "$D/pipe.key" >/dev/null 2>&1 &
 	sp2=$!
 	PIDS="$PIDS $sp1 $sp2"
-	wait_sock "$dport"
-	wait_sock "$D/tenc.sock"
+	bench_wait "$dport"
+	bench_wait "$D/tenc.sock"
 	"$P/random_read/random_read" --warmup $W --seconds $SLONG \
 	    -K "$D/pipe.key" "127.0.0.1:$dport" $N >"$D/t.clientkey"
 	"$P/random_read/random_read" --warmup $W --seconds $SLONG \
@@ -247,7 +215,7 @@ if [ -n "$S" ] && [ -n "$SPIPED" ]; then
 	echo "spiped -e -> spiped -d -> kvlds|$(last "$D/t.pair")|$(cpu "$D/t.pair")" \
 	    >>"$TRANSPORTS"
 	if [ -n "$NATIVE" ]; then
-		wait_sock "$NATIVE"
+		bench_wait "$NATIVE"
 		"$P/random_read/random_read" --warmup $W --seconds $SLONG \
 		    -K "$D/pipe.key" "127.0.0.1:$NATIVE" $N >"$D/t.native"
 		echo "client -K -> kvlds native listener|$(last "$D/t.native")|$(cpu "$D/t.native")" \
@@ -284,8 +252,8 @@ spair() {
 	"$1" -e -F -s "$D/enc.sock" -t "127.0.0.1:$port" -k "$D/pipe.key" \
 	    >/dev/null 2>&1 &
 	PIDS="$PIDS $!"; p4=$!
-	wait_sock "$2"
-	wait_sock "$D/enc.sock"
+	bench_wait "$2"
+	bench_wait "$D/enc.sock"
 }
 # pipe_run SPIPED LABEL: one connection's throughput and handshakes/s.
 pipe_run() {

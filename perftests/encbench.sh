@@ -48,13 +48,12 @@ OURS=$BIN/spiped/spiped
 DEB=/usr/bin/spiped
 HZ=$(getconf CLK_TCK)
 
-for t in "$P/mkpairs/mkpairs" "$P/bulk_insert/bulk_insert" \
-    "$P/random_read/random_read" "$KVLDS" "$OURS"; do
-	if [ ! -x "$t" ]; then
-		echo "encbench: $t is not built (run make)" >&2
-		exit 1
-	fi
-done
+BENCH_NAME=encbench
+# shellcheck source=perftests/benchlib.sh
+. "$TOP/perftests/benchlib.sh"
+
+bench_need "$P/mkpairs/mkpairs" "$P/bulk_insert/bulk_insert" \
+    "$P/random_read/random_read" "$KVLDS" "$OURS"
 if [ ! -x "$DEB" ]; then
 	echo "encbench: $DEB missing: no Debian pair" >&2
 	RUNS=${RUNS//debian/}
@@ -63,48 +62,13 @@ fi
 D=$(mktemp -d /tmp/encbench.XXXXXX)
 PIDS=""
 cleanup() {
-	local p i
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	bench_stop_pids 100 $PIDS
 	rm -rf "$D"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-freeport() {
-	python3 -c "
-import socket
-s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"
-}
-# wait_ready ADDR: wait (up to 30 s) for a Unix socket path or a
-# 127.0.0.1 port to accept.
-wait_ready() {
-	local i=0
-	until python3 -c "
-import socket,sys
-a=sys.argv[1]
-if a.startswith('/'):
-    s=socket.socket(socket.AF_UNIX); s.connect(a)
-else:
-    s=socket.socket(); s.connect(('127.0.0.1',int(a)))" "$1" 2>/dev/null
-	do
-		i=$((i + 1))
-		if [ $i -gt 3000 ]; then
-			echo "encbench: $1 not ready" >&2
-			exit 1
-		fi
-		sleep 0.01
-	done
-}
 # bg CMD...: start CMD in the background, remember its pid in LAST.
 bg() {
 	"$@" >>"$D/log" 2>&1 &
@@ -125,23 +89,23 @@ echo "encbench: 2^$LOG2N pairs, $ROUNDS rounds of: $RUNS" \
 head -c 32 /dev/urandom >"$D/key"
 mkdir "$D/data"
 "$P/mkpairs/mkpairs" $N >"$D/pairs" || exit 1
-NATIVE=$(freeport)
+NATIVE=$(bench_freeport)
 # shellcheck disable=SC2086
 bg "$KVLDS" -F -s "$D/kv.sock" -s "127.0.0.1:$NATIVE" -K "$D/key" \
     -d "$D/data" ${KVLDS_OPTS:-}
 KVPID=$LAST
-wait_ready "$D/kv.sock"
-wait_ready "$NATIVE"
+bench_wait "$D/kv.sock"
+bench_wait "$NATIVE"
 "$P/bulk_insert/bulk_insert" "$D/kv.sock" <"$D/pairs" >/dev/null || exit 1
 if [ -n "$KVLDS_B" ]; then
 	mkdir "$D/dataB"
-	NATIVEB=$(freeport)
+	NATIVEB=$(bench_freeport)
 	# shellcheck disable=SC2086
 	bg "$KVLDS_B" -F -s "$D/kvB.sock" -s "127.0.0.1:$NATIVEB" \
 	    -K "$D/key" -d "$D/dataB" ${KVLDS_OPTS:-}
 	KVPIDB=$LAST
-	wait_ready "$D/kvB.sock"
-	wait_ready "$NATIVEB"
+	bench_wait "$D/kvB.sock"
+	bench_wait "$NATIVEB"
 	"$P/bulk_insert/bulk_insert" "$D/kvB.sock" <"$D/pairs" >/dev/null ||
 	    exit 1
 fi
@@ -151,12 +115,12 @@ rm -f "$D/pairs"
 # -> kvlds's Unix socket; sets NAME_PIDS.
 pair() {
 	local name=$1 tool=$2 dport dp
-	dport=$(freeport)
+	dport=$(bench_freeport)
 	bg "$tool" -F -d -s "127.0.0.1:$dport" -t "$D/kv.sock" -k "$D/key"
 	dp=$LAST
 	bg "$tool" -F -e -s "$D/$name.sock" -t "127.0.0.1:$dport" -k "$D/key"
-	wait_ready "$dport"
-	wait_ready "$D/$name.sock"
+	bench_wait "$dport"
+	bench_wait "$D/$name.sock"
 	printf -v "${name}_PIDS" '%s' "$dp $LAST"
 	printf -v "${name}_DPORT" '%s' "$dport"
 	printf -v "${name}_DPID" '%s' "$dp"

@@ -23,52 +23,29 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(cd "${BIN_DIR:-$TOP}" && pwd)
 P=$BIN/perftests
 KVLDS=$BIN/kvlds/kvlds
-for t in "$KVLDS" "$P/mkpairs/mkpairs" "$P/bulk_insert/bulk_insert" \
-    "$P/random_read/random_read"; do
-	[ -x "$t" ] || { echo "s3bench: $t is not built (run make)" >&2; exit 1; }
-done
+BENCH_NAME=s3bench
+# shellcheck source=perftests/benchlib.sh
+. "$TOP/perftests/benchlib.sh"
+bench_need "$KVLDS" "$P/mkpairs/mkpairs" "$P/bulk_insert/bulk_insert" \
+    "$P/random_read/random_read"
 
 D=$(mktemp -d /var/tmp/s3bench.XXXXXX)
 PIDS=""
 CEPH=""
 cleanup() {
-	local p i
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	bench_stop_pids 300 $PIDS
 	[ -n "$CEPH" ] && "$TOP/tests/s3/stop-ceph.sh" "$CEPH"
 	[ -n "${S3BENCH_KEEP:-}" ] || rm -rf "$D"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_sock() {
-	local i=0
-	until python3 -c "
-import socket,sys
-s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$1" 2>/dev/null
-	do
-		i=$((i + 1))
-		[ $i -gt 6000 ] && { echo "s3bench: $1 not ready" >&2; exit 1; }
-		sleep 0.01
-	done
-}
-
 if [ -n "${S3BENCH_ENDPOINT:-}" ]; then
 	EP=$S3BENCH_ENDPOINT
 	CRED=${S3BENCH_CREDENTIALS:?S3BENCH_CREDENTIALS is needed too}
 else
-	PORT=$(python3 -c "
-import socket
-s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+	PORT=$(bench_freeport)
 	CEPH=$D/ceph
 	echo "s3bench: starting Ceph (radosgw on 127.0.0.1:$PORT)" >&2
 	"$TOP/tests/s3/start-ceph.sh" "$CEPH" "$PORT" >"$D/ceph.log" 2>&1 ||
@@ -94,7 +71,7 @@ kvstart() {
 	    >>"$D/$1.log" 2>&1 &
 	KPID=$!
 	PIDS="$PIDS $KPID"
-	wait_sock "$D/$1.sock"
+	bench_wait "$D/$1.sock" 6000
 }
 kvstop() {
 	local i=0
