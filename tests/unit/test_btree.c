@@ -20,6 +20,7 @@
 #include "kvlds/btree.h"
 #include "kvlds/pagestore.h"
 
+#include "kvtest.h"
 #include "unit.h"
 
 static const size_t pagesizes[] = {
@@ -27,7 +28,7 @@ static const size_t pagesizes[] = {
 };
 #define NPS	(sizeof(pagesizes) / sizeof(pagesizes[0]))
 
-static char tmpdir[64];
+static char tmpdir[KVTEST_DIRLEN];
 static size_t opt_cache;	/* cachebytes for openbt */
 static double opt_cost;		/* costratio for openbt */
 
@@ -45,62 +46,18 @@ rnd(void)
 	return (rngstate);
 }
 
-static void
-rmtree(const char *dir)
-{
-	DIR *d;
-	struct dirent *de;
-	char p[512];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static const char *
 newdir(void)
 {
 
-	if (tmpdir[0] != '\0')
-		rmtree(tmpdir);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_btree.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		exit(2);
-	}
-	return (tmpdir);
+	return (kvtest_newdir(tmpdir, "test_btree"));
 }
 
 static struct btree *
 openbt(size_t pagesize)
 {
-	struct btree_opts o;
 
-	memset(&o, 0, sizeof(o));
-	o.dir = tmpdir;
-	o.pagesize = pagesize;
-	o.cachebytes = opt_cache;
-	o.costratio = opt_cost;
-	return (btree_open(&o));
-}
-
-static int
-commit(struct btree *bt)
-{
-
-	if (btree_commit_begin(bt))
-		return (-1);
-	if (btree_commit_write(bt))
-		return (-1);
-	btree_commit_end(bt);
-	return (0);
+	return (kvtest_open(tmpdir, pagesize, opt_cache, opt_cost));
 }
 
 /* A reference map: a sorted array of pairs. */
@@ -324,10 +281,10 @@ test_boundaries(void)
 			    i % 2 ? mv : i % 7) == 0);
 			ref_set(&r, k, kl, v, i % 2 ? mv : i % 7);
 			if (i % 17 == 0) {
-				CU_ASSERT_FATAL(commit(bt) == 0);
+				CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 			}
 		}
-		CU_ASSERT_FATAL(commit(bt) == 0);
+		CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 		CU_ASSERT(check_all(bt, &r, 0) == 0);
 		CU_ASSERT(check_all(bt, &r, 1000) == 0);
 		btree_close(bt);
@@ -338,14 +295,14 @@ test_boundaries(void)
 		for (i = 0; i < r.n; i += 2)
 			CU_ASSERT_FATAL(btree_delete(bt, r.p[i].k,
 			    r.p[i].kl) == 0);
-		CU_ASSERT_FATAL(commit(bt) == 0);
+		CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 		for (i = 0; i < r.n; i++)
 			CU_ASSERT(btree_get(bt, r.p[i].k, r.p[i].kl, &gv,
 			    &gvl) == (i % 2 ? 0 : 1));
 		for (i = 1; i < r.n; i += 2)
 			CU_ASSERT_FATAL(btree_delete(bt, r.p[i].k,
 			    r.p[i].kl) == 0);
-		CU_ASSERT_FATAL(commit(bt) == 0);
+		CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 		r.n = 0;
 		CU_ASSERT(check_all(bt, &r, 0) == 0);
 		btree_close(bt);
@@ -386,7 +343,7 @@ test_range(void)
 	CU_ASSERT(btree_range(bt, (const uint8_t *)"", 0, NULL, 0, 1000,
 	    range_cb, &rb, next, &nl) == 0);
 	CU_ASSERT(rb.n == 0 && nl == 0);
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 
 	/* maxbytes 0: exactly one pair. */
 	rb.n = 0;
@@ -426,7 +383,7 @@ test_range(void)
 
 	/* The empty key is a key like any other. */
 	CU_ASSERT(btree_set(bt, k, 0, v, 1) == 0);
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	rb.n = 0;
 	CU_ASSERT(btree_range(bt, k, 0, NULL, 0, 0, range_cb, &rb, next,
 	    &nl) == 0);
@@ -462,13 +419,13 @@ test_statuses(void)
 	CU_ASSERT(btree_delete(bt, S("x")) == 0);
 	CU_ASSERT(btree_pending(bt) == 10);
 	CU_ASSERT(btree_get(bt, S("k"), &v, &vl) == 1);
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	CU_ASSERT(btree_pending(bt) == 0);
 	CU_ASSERT(btree_get(bt, S("k"), &v, &vl) == 0);
 	CU_ASSERT(vl == 1 && v[0] == '3');
 	CU_ASSERT(btree_cad(bt, S("k"), S("3")) == 0);
 	CU_ASSERT(btree_get(bt, S("k"), &v, &vl) == 0);
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	CU_ASSERT(btree_get(bt, S("k"), &v, &vl) == 1);
 	/* Over-long keys and values are refused. */
 	{
@@ -688,7 +645,7 @@ test_random(void)
 			CU_ASSERT_FATAL(btree_commit_write(bt) == 0);
 			btree_commit_end(bt);
 		}
-		CU_ASSERT_FATAL(commit(bt) == 0);
+		CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 		CU_ASSERT(check_all(bt, &pend, 700) == 0);
 		if (opt_cache) {
 			char st[1024], *p;
@@ -779,10 +736,10 @@ fill(size_t ps, size_t n)
 		snprintf((char *)k, sizeof(k), "key%08zu", i);
 		memset(v, (int)i, sizeof(v));
 		if (btree_set(bt, k, 11, v, sizeof(v)) ||
-		    ((i % 100 == 99) && commit(bt)))
+		    ((i % 100 == 99) && kvtest_commit(bt)))
 			goto err;
 	}
-	if (commit(bt))
+	if (kvtest_commit(bt))
 		goto err;
 	return (bt);
 err:
@@ -896,7 +853,7 @@ test_torn_tail(void)
 	CU_ASSERT_FATAL((bt = openbt(1024)) != NULL);
 	CU_ASSERT(btree_set(bt, (const uint8_t *)"new", 3,
 	    (const uint8_t *)"v", 1) == 0);
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	CU_ASSERT(fsize("seg-00000001") > sz);
 	btree_close(bt);
 	/* Tear the commit record: drop it and the checkpoint slot. */
@@ -1061,10 +1018,10 @@ test_cleaner(void)
 			CU_ASSERT_FATAL(btree_set(bt, k, 11, v,
 			    sizeof(v)) == 0);
 			if (i % 150 == 149) {
-				CU_ASSERT_FATAL(commit(bt) == 0);
+				CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 			}
 		}
-		CU_ASSERT_FATAL(commit(bt) == 0);
+		CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 		if ((n = nsegs()) > (int)maxsegs)
 			maxsegs = (size_t)n;
 		/* Restart now and then, once with a commit half done. */
@@ -1105,7 +1062,7 @@ cleanup(void)
 {
 
 	if (tmpdir[0] != '\0')
-		rmtree(tmpdir);
+		kvtest_rmtree(tmpdir);
 }
 
 static void

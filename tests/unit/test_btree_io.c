@@ -8,7 +8,6 @@
 
 #include <sys/syscall.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,9 +17,10 @@
 
 #include "kvlds/btree.h"
 
+#include "kvtest.h"
 #include "unit.h"
 
-static char tmpdir[64];
+static char tmpdir[KVTEST_DIRLEN];
 
 /*
  * Page reads that fail: this pread replaces the C library's for the
@@ -52,48 +52,17 @@ pread(int fd, void *buf, size_t len, off_t off)
 }
 
 static void
-rmtree(const char *dir)
-{
-	DIR *d;
-	struct dirent *de;
-	char p[512];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-static void
 newdir(void)
 {
 
-	if (tmpdir[0] != '\0')
-		rmtree(tmpdir);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_btree_io.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		exit(2);
-	}
+	(void)kvtest_newdir(tmpdir, "test_btree_io");
 }
 
 static struct btree *
 openbtps(size_t cachebytes, size_t pagesize)
 {
-	struct btree_opts o;
 
-	memset(&o, 0, sizeof(o));
-	o.dir = tmpdir;
-	o.pagesize = pagesize;
-	o.cachebytes = cachebytes;
-	o.costratio = 1.0;
-	return (btree_open(&o));
+	return (kvtest_open(tmpdir, pagesize, cachebytes, 1.0));
 }
 
 static struct btree *
@@ -101,18 +70,6 @@ openbt(size_t cachebytes)
 {
 
 	return (openbtps(cachebytes, 4096));
-}
-
-static int
-commit(struct btree *bt)
-{
-
-	if (btree_commit_begin(bt))
-		return (-1);
-	if (btree_commit_write(bt))
-		return (-1);
-	btree_commit_end(bt);
-	return (0);
 }
 
 /* Key ${i}: 40 bytes; its value: 40 bytes naming ${i} and ${round}. */
@@ -179,10 +136,10 @@ test_dirty_bytes(void)
 	CU_ASSERT_FATAL(btree_commit_write(bt) == 0);
 	btree_commit_end(bt);
 	CU_ASSERT(btree_dirty_bytes(bt, &cap) == d1);
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	CU_ASSERT(btree_dirty_bytes(bt, &cap) == 0);
 	btree_close(bt);
-	rmtree(tmpdir);
+	kvtest_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 }
 
@@ -217,7 +174,7 @@ test_seglive(void)
 		kv(i, 0, k, v);
 		CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
 	}
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	/* Random rewrites: pages die in every segment, the cleaner runs. */
 	for (round = 1; round <= 30; round++) {
 		for (i = 0; i < 100; i++) {
@@ -227,7 +184,7 @@ test_seglive(void)
 			kv(x % 3000, round, k, v);
 			CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
 		}
-		CU_ASSERT_FATAL(commit(bt) == 0);
+		CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 		/* Every segment is known: closed + current = tree bytes. */
 		btree_stats(bt, st, sizeof(st));
 		tree = stat_num(st, "tree bytes ");
@@ -249,7 +206,7 @@ test_seglive(void)
 	CU_ASSERT(strstr(st, "known for no closed segment") != NULL);
 	btree_close(bt);
 	unsetenv("KVLDS_SEGMENT_SIZE");
-	rmtree(tmpdir);
+	kvtest_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 }
 
@@ -304,7 +261,7 @@ test_delete_unreadable(void)
 		model[i] = 1;
 		CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
 	}
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	btree_close(bt);
 
 	/*
@@ -326,10 +283,10 @@ test_delete_unreadable(void)
 		model[i] = 0;
 	}
 	CU_ASSERT(nfailed > 0);
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	btree_close(bt);
 	check_model(model, n);
-	rmtree(tmpdir);
+	kvtest_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 }
 
@@ -358,7 +315,7 @@ random_faults(unsigned every)
 		model[i] = pend[i] = 1;
 		CU_ASSERT_FATAL(btree_set(bt, k, 40, v, 40) == 0);
 	}
-	CU_ASSERT_FATAL(commit(bt) == 0);
+	CU_ASSERT_FATAL(kvtest_commit(bt) == 0);
 	for (round = 2; round < 60; round++) {
 		failreads = 1;
 		failevery = every;
@@ -394,7 +351,7 @@ random_faults(unsigned every)
 	btree_close(bt);
 	/* Most batches committed, in spite of the failed reads. */
 	CU_ASSERT(ncommit > 40);
-	rmtree(tmpdir);
+	kvtest_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 }
 

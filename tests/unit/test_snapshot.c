@@ -5,7 +5,6 @@
  * once the snapshot is closed.
  */
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,65 +15,23 @@
 #include "kvlds/btree.h"
 #include "kvlds/pagestore.h"
 
+#include "kvtest.h"
 #include "unit.h"
 
-static char tmpdir[64];
-
-static void
-rmtree(const char *dir)
-{
-	DIR *d;
-	struct dirent *de;
-	char p[512];
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
+static char tmpdir[KVTEST_DIRLEN];
 
 static void
 newdir(void)
 {
 
-	if (tmpdir[0] != '\0')
-		rmtree(tmpdir);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_snapshot.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		exit(2);
-	}
+	(void)kvtest_newdir(tmpdir, "test_snapshot");
 }
 
 static struct btree *
 openbt(size_t pagesize, size_t cache, double cost)
 {
-	struct btree_opts o;
 
-	memset(&o, 0, sizeof(o));
-	o.dir = tmpdir;
-	o.pagesize = pagesize;
-	o.cachebytes = cache;
-	o.costratio = cost;
-	return (btree_open(&o));
-}
-
-static int
-commit(struct btree *bt)
-{
-
-	if (btree_commit_begin(bt))
-		return (-1);
-	if (btree_commit_write(bt))
-		return (-1);
-	btree_commit_end(bt);
-	return (0);
+	return (kvtest_open(tmpdir, pagesize, cache, cost));
 }
 
 /* Does segment file ${seg} exist? */
@@ -163,10 +120,10 @@ setround(struct btree *bt, size_t n, unsigned round, size_t every)
 		kv(i, round, k, v);
 		if (btree_set(bt, k, 11, v, 40))
 			return (-1);
-		if (i % every == every - 1 && commit(bt))
+		if (i % every == every - 1 && kvtest_commit(bt))
 			return (-1);
 	}
-	return (commit(bt));
+	return (kvtest_commit(bt));
 }
 
 /* An empty store: a snapshot of nothing stays empty. */
@@ -324,7 +281,7 @@ test_cleanup(void)
 {
 
 	if (tmpdir[0] != '\0')
-		rmtree(tmpdir);
+		kvtest_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 }
 
