@@ -209,13 +209,36 @@ node_new(uint8_t level, uint64_t gen)
 	return (nd);
 }
 
+/*
+ * Move ${nd}'s live entries, packed in key order, into the new arena
+ * ${na} of ${cap} bytes (from node_arena_alloc, large enough), release
+ * the old one and leave no garbage.
+ */
+static void
+arena_move(struct node *nd, uint8_t *na, size_t cap)
+{
+	uint32_t i, pos;
+	size_t l;
+
+	for (i = 0, pos = 0; i < nd->n; i++) {
+		l = entlen(nd, i);
+		memcpy(&na[pos], &nd->arena[nd->off[i]], l);
+		nd->off[i] = pos;
+		pos += (uint32_t)l;
+	}
+	node_arena_release(nd->arena, nd->acap);
+	nd->arena = na;
+	nd->alen = pos;
+	nd->acap = (uint32_t)cap;
+	nd->agarb = 0;
+}
+
 /* Make room for ${need} more arena bytes, compacting or growing. */
 static int
 arena_reserve(struct node *nd, size_t need)
 {
 	uint8_t *na;
-	uint32_t i, pos;
-	size_t ncap, l;
+	size_t ncap;
 
 	if ((size_t)nd->alen + need <= nd->acap)
 		return (0);
@@ -235,17 +258,7 @@ arena_reserve(struct node *nd, size_t need)
 		warnp("malloc");
 		return (-1);
 	}
-	for (i = 0, pos = 0; i < nd->n; i++) {
-		l = entlen(nd, i);
-		memcpy(&na[pos], &nd->arena[nd->off[i]], l);
-		nd->off[i] = pos;
-		pos += (uint32_t)l;
-	}
-	node_arena_release(nd->arena, nd->acap);
-	nd->arena = na;
-	nd->alen = pos;
-	nd->acap = (uint32_t)ncap;
-	nd->agarb = 0;
+	arena_move(nd, na, ncap);
 	node_reacct(nd);
 	return (0);
 }
@@ -381,24 +394,13 @@ node_compact(struct node *nd)
 	uint8_t *na;
 	uint32_t *no;
 	struct bt_child *nk;
-	uint32_t i, pos, live = nd->alen - nd->agarb;
-	size_t l, cap = live;
+	uint32_t live = nd->alen - nd->agarb;
+	size_t cap = live;
 
 	/* A clone's modest slack (see node_clone) is not worth a copy. */
 	if (nd->acap > live + live / 4 + 64 + ARENA_GRAIN &&
-	    (na = node_arena_alloc(&cap)) != NULL) {
-		for (i = 0, pos = 0; i < nd->n; i++) {
-			l = entlen(nd, i);
-			memcpy(&na[pos], &nd->arena[nd->off[i]], l);
-			nd->off[i] = pos;
-			pos += (uint32_t)l;
-		}
-		node_arena_release(nd->arena, nd->acap);
-		nd->arena = na;
-		nd->alen = pos;
-		nd->acap = (uint32_t)cap;
-		nd->agarb = 0;
-	}
+	    (na = node_arena_alloc(&cap)) != NULL)
+		arena_move(nd, na, cap);
 	if (nd->offcap > nd->n + 4 && nd->n > 0 &&
 	    (no = realloc(nd->off, nd->n * sizeof(uint32_t))) != NULL) {
 		nd->off = no;
