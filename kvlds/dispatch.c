@@ -604,6 +604,29 @@ nomem:
 }
 
 /*
+ * Queue on ${c} the answer to the GET ${id} whose lookup returned ${r}:
+ * if 0, the value *${val} (*${vlen} bytes; read only then), else "not
+ * found".  Return 0, or -1 if memory ran out (${c} is then closed).
+ */
+static int
+out_get(struct conn *c, uint64_t id, int r, const uint8_t *const *val,
+    const size_t *vlen)
+{
+	uint8_t *p;
+	size_t len;
+
+	if ((p = buf_reserve(&c->out,
+	    KVPROTO_RESP_MAXLEN + PACKET_OVERHEAD)) == NULL) {
+		conn_close(c, "out of memory");
+		return (-1);
+	}
+	len = kvproto_resp_get(p + PACKET_HDRLEN, r == 0 ? *val : NULL,
+	    r == 0 ? *vlen : 0);
+	c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
+	return (0);
+}
+
+/*
  * Handle one request.  Return 0, 1 if a page it needs is being read
  * (nothing was done: handle it again later), or -1 if the connection was
  * closed (or the dispatcher failed for good): the caller must not touch
@@ -647,13 +670,7 @@ handle(struct conn *c, uint64_t id, const uint8_t *rec, size_t reclen)
 			conn_close(c, "store error on GET");
 			return (-1);
 		}
-		if ((p = buf_reserve(&c->out,
-		    KVPROTO_RESP_MAXLEN + PACKET_OVERHEAD)) == NULL)
-			goto nomem;
-		len = kvproto_resp_get(p + PACKET_HDRLEN, r == 0 ? val : NULL,
-		    r == 0 ? vlen : 0);
-		c->out.len += packet_encode(p, id, p + PACKET_HDRLEN, len);
-		return (0);
+		return (out_get(c, id, r, &val, &vlen));
 	case KVPROTO_RANGE:
 		if ((r = do_range(c, id, &req, NULL)) == BTREE_AGAIN)
 			return (1);
@@ -762,10 +779,9 @@ static int
 gets_flush(struct conn *c, struct getbatch *gb)
 {
 	const uint8_t *val[GET_BATCH];
-	size_t vlen[GET_BATCH], len, i;
+	size_t vlen[GET_BATCH], i;
 	uint64_t waits[GET_BATCH];
 	int res[GET_BATCH];
-	uint8_t *p;
 
 	if (gb->n == 0)
 		return (0);
@@ -781,15 +797,8 @@ gets_flush(struct conn *c, struct getbatch *gb)
 				return (-1);
 			continue;
 		}
-		if ((p = buf_reserve(&c->out,
-		    KVPROTO_RESP_MAXLEN + PACKET_OVERHEAD)) == NULL) {
-			conn_close(c, "out of memory");
+		if (out_get(c, gb->id[i], res[i], &val[i], &vlen[i]))
 			return (-1);
-		}
-		len = kvproto_resp_get(p + PACKET_HDRLEN,
-		    res[i] == 0 ? val[i] : NULL, res[i] == 0 ? vlen[i] : 0);
-		c->out.len += packet_encode(p, gb->id[i], p + PACKET_HDRLEN,
-		    len);
 	}
 	c->D->nreq += gb->n;
 	gb->n = 0;
@@ -866,11 +875,10 @@ dgets_retry(struct conn *c)
 	struct btree *bt = c->D->bt;
 	const uint8_t *key[GET_BATCH], *val[GET_BATCH];
 	size_t klen[GET_BATCH], vlen[GET_BATCH];
-	size_t i, j, m, keep, len;
+	size_t i, j, m, keep;
 	uint64_t waits[GET_BATCH];
 	int res[GET_BATCH];
 	struct dget *g, cand[GET_BATCH];
-	uint8_t *p;
 
 	for (i = keep = 0; i < c->ndgets; ) {
 		/* Up to GET_BATCH whose reads are done; keep the others. */
@@ -901,16 +909,8 @@ dgets_retry(struct conn *c)
 				c->dgets[keep++] = *g;
 				continue;
 			}
-			if ((p = buf_reserve(&c->out,
-			    KVPROTO_RESP_MAXLEN + PACKET_OVERHEAD)) == NULL) {
-				conn_close(c, "out of memory");
+			if (out_get(c, g->id, res[j], &val[j], &vlen[j]))
 				return (-1);
-			}
-			len = kvproto_resp_get(p + PACKET_HDRLEN,
-			    res[j] == 0 ? val[j] : NULL,
-			    res[j] == 0 ? vlen[j] : 0);
-			c->out.len += packet_encode(p, g->id,
-			    p + PACKET_HDRLEN, len);
 		}
 	}
 	c->ndgets = keep;
