@@ -332,6 +332,16 @@ sock_addr_unix_path(const struct sock_addr *sa)
 	return (((const struct sockaddr_un *)&sa->ss)->sun_path);
 }
 
+/* Close ${fd} on an error path, keeping errno for the caller. */
+static void
+close_keep_errno(int fd)
+{
+	int e = errno;
+
+	close(fd);
+	errno = e;
+}
+
 /*
  * Make the path of ${sa} free for bind(2): nothing there, or a stale
  * socket nobody accepts on (removed).  Return 0, or -1 (printed) if the
@@ -447,9 +457,7 @@ err2:
 	if (path != NULL)
 		unlink(path);
 err1:
-	e = errno;
-	close(fd);
-	errno = e;
+	close_keep_errno(fd);
 err0:
 	return (-1);
 }
@@ -462,7 +470,7 @@ int
 sock_connect_nb(const struct sock_addr *sa, const struct sock_addr *bindaddr,
     int *inprogress)
 {
-	int fd, e;
+	int fd;
 
 	if ((fd = socket(sa->family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
@@ -480,9 +488,7 @@ sock_connect_nb(const struct sock_addr *sa, const struct sock_addr *bindaddr,
 		return (fd);
 	}
 err:
-	e = errno;
-	close(fd);
-	errno = e;
+	close_keep_errno(fd);
 	return (-1);
 }
 
@@ -510,7 +516,7 @@ static int
 connect_one(const struct sock_addr *sa)
 {
 	struct pollfd pfd;
-	int fd, inprogress, flags, e;
+	int fd, inprogress, flags;
 
 	if ((fd = sock_connect_nb(sa, NULL, &inprogress)) == -1)
 		return (-1);
@@ -532,9 +538,7 @@ connect_one(const struct sock_addr *sa)
 	return (fd);
 
 err:
-	e = errno;
-	close(fd);
-	errno = e;
+	close_keep_errno(fd);
 	return (-1);
 }
 
