@@ -236,7 +236,6 @@ static void conn_unblock(struct conn *);
 static int dget_push(struct conn *, uint64_t, const uint8_t *, size_t,
     uint64_t);
 static int conn_iostop(struct conn *, const uint8_t *, size_t);
-static int req_mutates(const struct kvproto_req *);
 static void accept_enable(struct dispatch *, int);
 
 /* ---------------------------------------------------------------- buffers */
@@ -957,7 +956,7 @@ conn_iostop(struct conn *c, const uint8_t *buf, size_t len)
 			continue;
 		if (req.type == KVPROTO_GET)
 			(void)btree_prefetch(c->D->bt, req.key, req.keylen, 0);
-		else if (req_mutates(&req))
+		else if (kvproto_req_ismodifying(req.type))
 			(void)btree_prefetch(c->D->bt, req.key, req.keylen, 1);
 	}
 	return (0);
@@ -1025,23 +1024,6 @@ iocb(evutil_socket_t fd, short what, void *cookie)
 }
 
 /* ------------------------------------------------------------ parking */
-
-/* Does ${req} modify the store? */
-static int
-req_mutates(const struct kvproto_req *req)
-{
-
-	switch (req->type) {
-	case KVPROTO_SET:
-	case KVPROTO_CAS:
-	case KVPROTO_ADD:
-	case KVPROTO_MODIFY:
-	case KVPROTO_DELETE:
-	case KVPROTO_CAD:
-		return (1);
-	}
-	return (0);
-}
 
 /*
  * Must mutations wait?  While the dirty nodes of the pending batch pass
@@ -1160,7 +1142,8 @@ conn_process(struct conn *c, const uint8_t *buf, size_t len)
 			gb.klen[gb.n] = req.keylen;
 			if (++gb.n == GET_BATCH && gets_flush(c, &gb))
 				return (-1);
-		} else if (r == 0 && req_mutates(&req) && conn_park(c)) {
+		} else if (r == 0 && kvproto_req_ismodifying(req.type) &&
+		    conn_park(c)) {
 			/* Left in the input until the next commit begins. */
 			break;
 		} else if (gets_flush(c, &gb) ||
