@@ -13,19 +13,6 @@
 
 #define S(x)	((const uint8_t *)(x))
 
-static size_t
-unhex(const char *hex, uint8_t *out)
-{
-	size_t i, n = strlen(hex) / 2;
-	unsigned int b;
-
-	for (i = 0; i < n; i++) {
-		CU_ASSERT_FATAL(sscanf(&hex[2 * i], "%2x", &b) == 1);
-		out[i] = (uint8_t)b;
-	}
-	return (n);
-}
-
 static int
 fieldeq(const uint8_t *p, size_t plen, const char *s)
 {
@@ -100,7 +87,7 @@ test_req_vectors(void)
 	ssize_t len;
 
 	for (i = 0; i < NRVECS; i++) {
-		wlen = unhex(rvecs[i].hex, want);
+		wlen = unit_unhex(rvecs[i].hex, want);
 		len = kvproto_req_encode(&rvecs[i].req, buf, sizeof(buf));
 		CU_ASSERT_EQUAL(len, (ssize_t)wlen);
 		CU_ASSERT(memcmp(buf, want, wlen) == 0);
@@ -126,7 +113,7 @@ test_req_malformed(void)
 	    0x132, 0x1ff, 0x203, 0x300, 0x10000100, 0xffffffff };
 
 	for (i = 0; i < NRVECS; i++) {
-		wlen = unhex(rvecs[i].hex, rec);
+		wlen = unit_unhex(rvecs[i].hex, rec);
 		/* Every truncation. */
 		for (cut = 0; cut < wlen; cut++)
 			CU_ASSERT_EQUAL(kvproto_req_parse(rec, cut, 255, 255,
@@ -150,9 +137,9 @@ test_req_malformed(void)
 	}
 
 	/* A field length pointing past the end. */
-	wlen = unhex("0000011001610262", rec);
+	wlen = unit_unhex("0000011001610262", rec);
 	CU_ASSERT_EQUAL(kvproto_req_parse(rec, wlen, 255, 255, &req), -1);
-	wlen = unhex("00000130ff", rec);
+	wlen = unit_unhex("00000130ff", rec);
 	CU_ASSERT_EQUAL(kvproto_req_parse(rec, wlen, 255, 255, &req), -1);
 }
 
@@ -267,7 +254,7 @@ test_resp_simple(void)
 	size_t len, wlen;
 
 	/* The protocol's PARAMS response record. */
-	wlen = unhex("000000ff000000ff", want);
+	wlen = unit_unhex("000000ff000000ff", want);
 	CU_ASSERT_EQUAL(kvproto_resp_params(buf, 255, 255), 8);
 	CU_ASSERT(memcmp(buf, want, wlen) == 0);
 	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_PARAMS, buf, 8, &resp), 0);
@@ -303,7 +290,7 @@ test_resp_simple(void)
 	/* GET: present, absent, longest, malformed. */
 	len = kvproto_resp_get(buf, S("hello"), 5);
 	CU_ASSERT_EQUAL(len, 10);
-	wlen = unhex("000000000568656c6c6f", want);
+	wlen = unit_unhex("000000000568656c6c6f", want);
 	CU_ASSERT(memcmp(buf, want, wlen) == 0);
 	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_GET, buf, len, &resp), 0);
 	CU_ASSERT_EQUAL(resp.status, 0);
@@ -363,7 +350,7 @@ test_snapshot(void)
 	/* OPEN: status 0 and the ID, or status 1 alone. */
 	len = kvproto_resp_snapopen(buf, 0x1122334455667788ULL);
 	CU_ASSERT_EQUAL(len, 12);
-	wlen = unhex("00000000" "1122334455667788", want);
+	wlen = unit_unhex("00000000" "1122334455667788", want);
 	CU_ASSERT(len == wlen && memcmp(buf, want, wlen) == 0);
 	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_OPEN, buf, len,
 	    &resp), 0);
@@ -387,7 +374,7 @@ test_snapshot(void)
 	    &resp), -1);
 
 	/* RANGE: as RANGE, or status 1 alone (which RANGE never is). */
-	wlen = unhex("00000000" "00000001" "0163" "0161" "0131", want);
+	wlen = unit_unhex("00000000" "00000001" "0163" "0161" "0131", want);
 	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_SNAPSHOT_RANGE, want,
 	    wlen, &resp), 0);
 	CU_ASSERT(resp.status == 0 && resp.count == 1);
@@ -446,7 +433,7 @@ test_range_builder(void)
 	CU_ASSERT_EQUAL(kvproto_range_add(r, S("b"), 1, S("2"), 1), 1);
 	CU_ASSERT_EQUAL(kvproto_range_count(r), 1);
 	CU_ASSERT_EQUAL(kvproto_range_finish(r, S("b"), 1, &rec, &reclen), 0);
-	wlen = unhex("00000000" "00000001" "0162" "01610131", want);
+	wlen = unit_unhex("00000000" "00000001" "0162" "01610131", want);
 	CU_ASSERT_EQUAL(reclen, wlen);
 	CU_ASSERT(memcmp(rec, want, wlen) == 0);
 	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_RANGE, rec, reclen, &resp),
@@ -509,7 +496,7 @@ test_range_malformed(void)
 	size_t len, cut;
 
 	/* status 0, 2 pairs, next "c", ("a","1") ("b",""). */
-	len = unhex("00000000" "00000002" "0163" "01610131" "016200", rec);
+	len = unit_unhex("00000000" "00000002" "0163" "01610131" "016200", rec);
 	CU_ASSERT_EQUAL(kvproto_resp_parse(KVPROTO_RANGE, rec, len, &resp),
 	    0);
 	CU_ASSERT_EQUAL(resp.count, 2);

@@ -34,19 +34,6 @@ static const struct pvec pvecs[] = {
 };
 #define NPVECS	(sizeof(pvecs) / sizeof(pvecs[0]))
 
-static size_t
-unhex(const char *hex, uint8_t *out)
-{
-	size_t i, n = strlen(hex) / 2;
-	unsigned int b;
-
-	for (i = 0; i < n; i++) {
-		CU_ASSERT_FATAL(sscanf(&hex[2 * i], "%2x", &b) == 1);
-		out[i] = (uint8_t)b;
-	}
-	return (n);
-}
-
 static void
 test_vectors_encode(void)
 {
@@ -54,8 +41,8 @@ test_vectors_encode(void)
 	size_t i, wlen, rlen;
 
 	for (i = 0; i < NPVECS; i++) {
-		wlen = unhex(pvecs[i].hex, want);
-		rlen = unhex(pvecs[i].rechex, rec);
+		wlen = unit_unhex(pvecs[i].hex, want);
+		rlen = unit_unhex(pvecs[i].rechex, rec);
 		memset(buf, 0xaa, sizeof(buf));
 		CU_ASSERT_EQUAL(packet_encode(buf, pvecs[i].id, rec, rlen),
 		    wlen);
@@ -79,8 +66,8 @@ test_vectors_parse(void)
 	uint64_t id;
 
 	for (i = 0; i < NPVECS; i++) {
-		plen = unhex(pvecs[i].hex, pkt);
-		rlen = unhex(pvecs[i].rechex, rec);
+		plen = unit_unhex(pvecs[i].hex, pkt);
+		rlen = unit_unhex(pvecs[i].rechex, rec);
 		CU_ASSERT_EQUAL(packet_parse(pkt, plen, 1000, &id, &r,
 		    &reclen), PACKET_OK);
 		CU_ASSERT_EQUAL(id, pvecs[i].id);
@@ -108,7 +95,7 @@ test_truncated(void)
 	uint64_t id = 0;
 
 	for (i = 0; i < NPVECS; i++) {
-		plen = unhex(pvecs[i].hex, pkt);
+		plen = unit_unhex(pvecs[i].hex, pkt);
 		for (cut = 0; cut < plen; cut++) {
 			id = 77;
 			CU_ASSERT_EQUAL(packet_parse(pkt, cut, 1000, &id, &r,
@@ -138,7 +125,7 @@ test_bad_header_crc(void)
 	uint64_t id;
 
 	for (i = 0; i < NPVECS; i++) {
-		plen = unhex(pvecs[i].hex, pkt);
+		plen = unit_unhex(pvecs[i].hex, pkt);
 		for (bit = 0; bit < 8 * PACKET_HDRLEN; bit++) {
 			pkt[bit / 8] ^= (uint8_t)(1 << (bit % 8));
 			/* Detected with the header alone... */
@@ -163,7 +150,7 @@ test_bad_record_crc(void)
 	uint64_t id;
 
 	for (i = 0; i < NPVECS; i++) {
-		plen = unhex(pvecs[i].hex, pkt);
+		plen = unit_unhex(pvecs[i].hex, pkt);
 		/* Every bit of the record and of the trailing CRC. */
 		for (bit = 8 * PACKET_HDRLEN; bit < 8 * plen; bit++) {
 			pkt[bit / 8] ^= (uint8_t)(1 << (bit % 8));
@@ -177,7 +164,7 @@ test_bad_record_crc(void)
 	}
 
 	/* A trailer that is the record CRC without the XOR is wrong. */
-	plen = unhex(pvecs[0].hex, pkt);
+	plen = unit_unhex(pvecs[0].hex, pkt);
 	pkt[20] ^= pkt[12];
 	pkt[21] ^= pkt[13];
 	pkt[22] ^= pkt[14];
@@ -414,8 +401,8 @@ test_evwrite(void)
 	size_t i, wlen, rlen;
 
 	for (i = 0; i < NPVECS; i++) {
-		wlen = unhex(pvecs[i].hex, want);
-		rlen = unhex(pvecs[i].rechex, rec);
+		wlen = unit_unhex(pvecs[i].hex, want);
+		rlen = unit_unhex(pvecs[i].rechex, rec);
 		CU_ASSERT_FATAL((out = evbuffer_new()) != NULL);
 		CU_ASSERT_EQUAL(evbuffer_add(out, "x", 1), 0);
 		CU_ASSERT_EQUAL(packet_evwrite(out, pvecs[i].id, rec, rlen),

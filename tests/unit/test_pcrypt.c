@@ -10,17 +10,13 @@
 
 #include "unit.h"
 
+/* Decode ${s}, which must be exactly ${len} bytes of hex, into ${out}. */
 static void
 unhex(const char *s, uint8_t *out, size_t len)
 {
-	size_t i;
-	unsigned int b;
 
 	CU_ASSERT_FATAL(strlen(s) == 2 * len);
-	for (i = 0; i < len; i++) {
-		CU_ASSERT_FATAL(sscanf(s + 2 * i, "%2x", &b) == 1);
-		out[i] = (uint8_t)b;
-	}
+	(void)unit_unhex(s, out);
 }
 
 static int

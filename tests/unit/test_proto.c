@@ -210,17 +210,13 @@ static const char kat_s2c_pkt_1[] =
 	"682fb4cdbe6667f64a48393a4662f2e0c4d25b5ac093de4486d46aba83548c8b"
 	"5034b633";
 
+/* Decode ${s}, which must be exactly ${len} bytes of hex, into ${out}. */
 static void
 unhex(const char *s, uint8_t *out, size_t len)
 {
-	size_t i;
-	unsigned int b;
 
 	CU_ASSERT_FATAL(strlen(s) == 2 * len);
-	for (i = 0; i < len; i++) {
-		CU_ASSERT_FATAL(sscanf(s + 2 * i, "%2x", &b) == 1);
-		out[i] = (uint8_t)b;
-	}
+	(void)unit_unhex(s, out);
 }
 
 /* Decode hex ${s} into a fresh buffer; its length in ${len}. */

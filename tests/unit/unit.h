@@ -9,10 +9,16 @@
  * which registers the cases in one suite, runs them with CUnit's basic
  * runner, prints "UNIT module: N passed, M failed" for tests/run.sh and
  * exits non-zero if any case failed.
+ *
+ * unit_unhex(hex, out): decode the hex string ${hex} (an even number of
+ * digits) into ${out}, which must hold strlen(hex) / 2 bytes, and return
+ * that number; a pair that is not hex fails the test (fatal assertion).
  */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
@@ -45,6 +51,19 @@ unit_run(const char *suite, const struct unit_test *t, size_t n)
 	printf("\nUNIT %s: %u passed, %u failed\n", suite, run - failed,
 	    failed);
 	return (failed ? 1 : 0);
+}
+
+static inline size_t
+unit_unhex(const char *hex, uint8_t *out)
+{
+	size_t i, n = strlen(hex) / 2;
+	unsigned int b;
+
+	for (i = 0; i < n; i++) {
+		CU_ASSERT_FATAL(sscanf(&hex[2 * i], "%2x", &b) == 1);
+		out[i] = (uint8_t)b;
+	}
+	return (n);
 }
 
 #define UNIT_MAIN(suite, ...)						\
