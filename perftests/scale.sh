@@ -18,7 +18,8 @@
 #		2^20 keys and 40-byte values: 20 rewrites of each key on
 #		average) with the default -S, du -sb of the data
 #		directory sampled every second; then the same with -S 0
-#		for 5 M SETs.  Targets: final under 2.5x the live pair
+#		for 1 M SETs (about 4 GB of log: it grows by some 4 KB
+#		per SET, as every SET writes a leaf and its path).  Targets: final under 2.5x the live pair
 #		bytes, never over 4x (default -S); -S 0 grows without
 #		bound.
 #	all	the three, in that order.
@@ -29,7 +30,7 @@
 # Environment: BIN_DIR (build root, default the source tree), SCALE_DIR
 # (where the 10^7-pair store is kept between runs, default
 # /tmp/kvscale), KVLDS (the kvlds binary), SCALE_SETS and SCALE_SETS0
-# (the SETs of the two disk runs, default 21000000 and 5000000).
+# (the SETs of the two disk runs, default 21000000 and 1000000).
 # Every process it starts is stopped by pid when it ends.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +39,7 @@ P="$BIN/perftests"
 KVLDS=${KVLDS:-$BIN/kvlds/kvlds}
 SD=${SCALE_DIR:-/tmp/kvscale}
 SETS=${SCALE_SETS:-21000000}
-SETS0=${SCALE_SETS0:-5000000}
+SETS0=${SCALE_SETS0:-1000000}
 BIG=10000000
 
 usage() {
@@ -319,9 +320,14 @@ setrun() {
 	echo "$label: $sets SETs in $el s (median ${rate:-?} SETs/s)," \
 	    "$(grep -c . "$T/du") samples"
 	awk -v l="$live" -v a="$after" -v m="$max" -v f="$final" 'BEGIN {
-	    printf "  live pairs %d bytes; after bulk_insert %d (%.2fx);" \
-	        " max %d (%.2fx); final %d (%.2fx)\n",
+	    printf "  live pairs %.0f bytes; after bulk_insert %.0f (%.2fx);" \
+	        " max %.0f (%.2fx); final %.0f (%.2fx)\n",
 	        l, a, a / l, m, m / l, f, f / l }'
+	# The ratio over time: about a dozen of the samples, evenly spread.
+	awk -v l="$live" '{ v[NR] = $1 } END { k = int((NR + 11) / 12);
+	    if (k < 1) k = 1; printf "  ratio by second:";
+	    for (i = 1; i <= NR; i += k) printf " %d:%.2f", i - 1, v[i] / l;
+	    printf "\n" }' "$T/du"
 }
 
 do_disk() {
