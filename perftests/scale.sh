@@ -19,9 +19,9 @@
 #		average) with the default -S, du -sb of the data
 #		directory sampled every second; then the same with -S 0
 #		for 1 M SETs (about 4 GB of log: it grows by some 4 KB
-#		per SET, as every SET writes a leaf and its path).  Targets: final under 2.5x the live pair
-#		bytes, never over 4x (default -S); -S 0 grows without
-#		bound.
+#		per SET, as every SET writes a leaf and its path).
+#		Targets: final under 2.5x the live pair bytes, never
+#		over 4x (default -S); -S 0 grows without bound.
 #	all	the three, in that order.
 #
 # Takes minutes (building the 10^7-pair store about one, the disk runs
@@ -242,6 +242,7 @@ do_restart() {
 			    "$SD/data" $k "$KVLDS" -F -s "$T/kv.sock" \
 			    -d "$SD/data" -c 32M) ||
 			    { echo "scale: restart client failed" >&2; exit 1; }
+			# shellcheck disable=SC2086
 			set -- $r
 			echo "restart $n ($mode, pair $k): socket $1 ms," \
 			    "connect $2 ms, first GET answered $3 ms"
