@@ -793,39 +793,66 @@ dosync(int fd, int data)
 	return (rc);
 }
 
+/*
+ * read_begin(fd, len, off, fp, np): account one "read" call of ${len}
+ * bytes at ${off} (-1: the file position) on ${fd}.  Return 1 if ${fd} is
+ * not watched (make the real call), -1 with errno set if this call is
+ * the one to fail (logged), else 0 with the file and call number in
+ * *${fp} and *${np} for read_end.  The mutex is released in every case.
+ */
+static int
+read_begin(int fd, size_t len, off_t off, struct finfo **fp,
+    unsigned long long *np)
+{
+	int saved;
+
+	ensure();
+	pthread_mutex_lock(&mtx);
+	if ((*fp = lookup(fd)) == NULL) {
+		pthread_mutex_unlock(&mtx);
+		return (1);
+	}
+	if (account(C_READ, *fp, NULL, len, off, np) != 0) {
+		saved = errno;
+		logline(*np, C_READ, *fp, (long long)off, (long long)len, -1);
+		pthread_mutex_unlock(&mtx);
+		errno = saved;
+		return (-1);
+	}
+	pthread_mutex_unlock(&mtx);
+	return (0);
+}
+
+/* read_end(f, n, len, off, rc): log the result of call ${n}, errno kept. */
+static void
+read_end(struct finfo *f, unsigned long long n, size_t len, off_t off,
+    ssize_t rc)
+{
+	int saved;
+
+	if (logfd == -1 || n == 0)
+		return;
+	saved = errno;
+	pthread_mutex_lock(&mtx);
+	logline(n, C_READ, f, (long long)off, (long long)len, (long long)rc);
+	pthread_mutex_unlock(&mtx);
+	errno = saved;
+}
+
 static ssize_t
 doread(int fd, void *buf, size_t len, off_t off, int use64)
 {
 	struct finfo *f;
 	unsigned long long n;
 	ssize_t rc;
-	int saved;
+	int b;
 
-	ensure();
-	pthread_mutex_lock(&mtx);
-	if ((f = lookup(fd)) == NULL) {
-		pthread_mutex_unlock(&mtx);
-		return (off < 0 ? r_read(fd, buf, len) :
-		    use64 ? r_pread64(fd, buf, len, off) :
-		    r_pread(fd, buf, len, off));
-	}
-	if (account(C_READ, f, NULL, len, off, &n) != 0) {
-		saved = errno;
-		logline(n, C_READ, f, (long long)off, (long long)len, -1);
-		pthread_mutex_unlock(&mtx);
-		errno = saved;
+	if ((b = read_begin(fd, len, off, &f, &n)) < 0)
 		return (-1);
-	}
-	pthread_mutex_unlock(&mtx);
-	rc = (off < 0) ? r_read(fd, buf, len) : r_pread(fd, buf, len, off);
-	if (logfd != -1 && n != 0) {
-		saved = errno;
-		pthread_mutex_lock(&mtx);
-		logline(n, C_READ, f, (long long)off, (long long)len,
-		    (long long)rc);
-		pthread_mutex_unlock(&mtx);
-		errno = saved;
-	}
+	rc = (off < 0) ? r_read(fd, buf, len) :
+	    use64 ? r_pread64(fd, buf, len, off) : r_pread(fd, buf, len, off);
+	if (b == 0)
+		read_end(f, n, len, off, rc);
 	return (rc);
 }
 
@@ -841,35 +868,16 @@ doreadv(int fd, const struct iovec *iov, int cnt, off_t off, int flags,
 	unsigned long long n;
 	size_t len = 0;
 	ssize_t rc;
-	int saved, i;
+	int b, i;
 
-	ensure();
-	pthread_mutex_lock(&mtx);
-	if ((f = lookup(fd)) == NULL) {
-		pthread_mutex_unlock(&mtx);
-		return (use64 ? r_preadv64v2(fd, iov, cnt, off, flags) :
-		    r_preadv2(fd, iov, cnt, off, flags));
-	}
 	for (i = 0; i < cnt; i++)
 		len += iov[i].iov_len;
-	if (account(C_READ, f, NULL, len, off, &n) != 0) {
-		saved = errno;
-		logline(n, C_READ, f, (long long)off, (long long)len, -1);
-		pthread_mutex_unlock(&mtx);
-		errno = saved;
+	if ((b = read_begin(fd, len, off, &f, &n)) < 0)
 		return (-1);
-	}
-	pthread_mutex_unlock(&mtx);
 	rc = use64 ? r_preadv64v2(fd, iov, cnt, off, flags) :
 	    r_preadv2(fd, iov, cnt, off, flags);
-	if (logfd != -1 && n != 0) {
-		saved = errno;
-		pthread_mutex_lock(&mtx);
-		logline(n, C_READ, f, (long long)off, (long long)len,
-		    (long long)rc);
-		pthread_mutex_unlock(&mtx);
-		errno = saved;
-	}
+	if (b == 0)
+		read_end(f, n, len, off, rc);
 	return (rc);
 }
 
