@@ -1,6 +1,6 @@
 # benchlib.sh: shell helpers shared by the benchmark scripts (bench.sh,
-# encbench.sh, s3bench.sh), sourced after setting BENCH_NAME (the prefix
-# of their messages).  POSIX sh, so that bench.sh (sh) and the bash
+# encbench.sh, s3bench.sh, scale.sh), sourced after setting BENCH_NAME
+# (the prefix of their messages).  POSIX sh, so that bench.sh (sh) and the bash
 # scripts can both source it.
 #
 # bench_need FILE...: exit 1, saying so, unless every FILE is an

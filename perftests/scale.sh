@@ -51,50 +51,23 @@ case "$1" in
 restart|memory|disk|all) ;;
 *) usage ;;
 esac
-for t in "$KVLDS" "$P/mkpairs/mkpairs" "$P/bulk_insert/bulk_insert" \
+BENCH_NAME=scale
+# shellcheck source=perftests/benchlib.sh
+. "$TOP/perftests/benchlib.sh"
+bench_need "$KVLDS" "$P/mkpairs/mkpairs" "$P/bulk_insert/bulk_insert" \
     "$P/random_read/random_read" "$P/random_mixed/random_mixed" \
-    "$P/kvlds-bench/kvlds-bench"; do
-	if [ ! -x "$t" ]; then
-		echo "scale: $t is not built (run make)" >&2
-		exit 1
-	fi
-done
+    "$P/kvlds-bench/kvlds-bench"
 command -v python3 >/dev/null || { echo "scale: needs python3" >&2; exit 1; }
 
 T=$(mktemp -d /tmp/kvscale-run.XXXXXX)
 PIDS=""
 cleanup() {
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 300 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$p" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	bench_stop_pids 300 $PIDS
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# wait_sock PATH: wait (up to 60 s) for the Unix socket PATH to accept.
-wait_sock() {
-	i=0
-	until python3 -c "
-import socket,sys
-socket.socket(socket.AF_UNIX).connect(sys.argv[1])" "$1" 2>/dev/null
-	do
-		i=$((i + 1))
-		if [ $i -gt 6000 ]; then
-			echo "scale: $1 not ready" >&2
-			exit 1
-		fi
-		sleep 0.01
-	done
-}
 
 # start_kvlds DATADIR LOG OPTIONS...: start kvlds in the foreground on
 # $T/kv.sock, wait until it accepts; its pid in KPID.
@@ -105,18 +78,12 @@ start_kvlds() {
 	"$KVLDS" -F -s "$T/kv.sock" -d "$d" "$@" >"$log" 2>&1 &
 	KPID=$!
 	PIDS="$PIDS $KPID"
-	wait_sock "$T/kv.sock"
+	bench_wait "$T/kv.sock" 6000
 }
 
 # stop PID: SIGTERM, wait for it to exit (SIGKILL after 30 s).
 stop() {
-	kill -TERM "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null
+	bench_stop_pids 300 "$1"
 	wait "$1" 2>/dev/null
 	np=""
 	for p in $PIDS; do
