@@ -24,6 +24,9 @@
 
 #include "cryptow.h"
 
+/* Lists of completed jobs delivered per wake-up, at most. */
+#define DELIVER_ROUNDS	4
+
 struct jlist {
 	struct cryptow_job *head;
 	struct cryptow_job *tail;
@@ -105,20 +108,39 @@ worker(void *cookie)
 	return (NULL);
 }
 
-/* Deliver every job done so far. */
-static void
-deliver(struct cryptow *W)
+/* Take the list of jobs done so far. */
+static struct cryptow_job *
+take_done(struct cryptow *W)
 {
-	struct cryptow_job *j, *next;
+	struct cryptow_job *j;
 
 	pthread_mutex_lock(&W->mtx);
 	j = W->done.head;
 	W->done.head = W->done.tail = NULL;
 	W->told = 0;
 	pthread_mutex_unlock(&W->mtx);
-	for (; j != NULL; j = next) {
-		next = j->next;
-		W->donecb(W->cookie, j);
+	return (j);
+}
+
+/*
+ * Deliver every job done so far, and those done meanwhile (the encrypt
+ * jobs the callbacks submitted, say, so that their packets go out in this
+ * turn), for at most DELIVER_ROUNDS lists: the loop must go back to its
+ * sockets.
+ */
+static void
+deliver(struct cryptow *W)
+{
+	struct cryptow_job *j, *next;
+	int round;
+
+	for (round = 0; round < DELIVER_ROUNDS; round++) {
+		if ((j = take_done(W)) == NULL)
+			break;
+		for (; j != NULL; j = next) {
+			next = j->next;
+			W->donecb(W->cookie, j);
+		}
 	}
 }
 

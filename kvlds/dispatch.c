@@ -43,15 +43,19 @@
 #define IO_THREADS	2		/* The engine's reader threads. */
 
 /*
- * Encrypted connections read into a second shared buffer, sized so that
- * the plaintext of every whole packet read fits in the read buffer after
- * a carried-over partial request (and the 4 bytes of room
- * proto_session_decrypt() needs).
+ * Encrypted connections: a read takes at most WPKTS packets, which go to
+ * the crypto worker as one decrypt job, and a readiness event reads again
+ * while reads come back full, up to RJOBS_MAX jobs in flight per
+ * connection.  Small jobs keep a burst of requests flowing: the loop
+ * handles the first packets while the worker decrypts the next, and their
+ * answers are encrypted and sent while it handles the rest, rather than
+ * a client's whole window moving through each stage as one block while
+ * the other stages wait.
  */
-#define WPKTS		((RBUFSZ - PKT_MAX - 4) / PROTO_PKT_MAXDATA)
+#define WPKTS		32
 #define WBUFSZ		(WPKTS * PROTO_PKT_LEN)
-#define RJOBS_MAX	2	/* Decrypt jobs in flight per connection. */
-#define JFREE_MAX	4	/* Idle crypto jobs kept, of each kind. */
+#define RJOBS_MAX	16	/* Decrypt jobs in flight per connection. */
+#define JFREE_MAX	32	/* Idle crypto jobs kept, of each kind. */
 
 /* A byte buffer: data in p[off..len). */
 struct buf {
@@ -236,6 +240,8 @@ static void conn_unblock(struct conn *);
 static int dget_push(struct conn *, uint64_t, const uint8_t *, size_t,
     uint64_t);
 static int conn_iostop(struct conn *, const uint8_t *, size_t);
+static int conn_read_enc(struct conn *);
+static int conn_encrypt(struct conn *);
 static void accept_enable(struct dispatch *, int);
 
 /* ---------------------------------------------------------------- buffers */
@@ -1217,9 +1223,10 @@ conn_unblock(struct conn *c)
  * The crypto of encrypted connections runs on the crypto worker's thread
  * (cryptow.h), pipelined with the loop thread: a read's whole packets go
  * to the worker as one decrypt job (up to RJOBS_MAX per connection in
- * flight, so the next read is decrypted while this one is handled), and
- * a turn's plaintext answers as one encrypt job whose packets are sent
- * when it comes back.  Jobs complete in submission order, so each
+ * flight, so the next reads are decrypted while this one is handled), the
+ * answers to each decrypt job's requests go back as one encrypt job as
+ * soon as they are handled, and its packets are sent the moment it comes
+ * back.  Jobs complete in submission order, so each
  * direction's packets stay in order; each holds a reference to its
  * connection, whose session is freed only once no job uses it.
  */
@@ -1298,14 +1305,30 @@ conn_read_end(struct conn *c)
 /*
  * Read the encrypted connection ${c}: hand every whole packet read (after
  * the partial packet kept from the previous read) to the worker, keep the
- * trailing partial packet.
+ * trailing partial packet; read again while reads come back full, up to
+ * RJOBS_MAX decrypt jobs in flight.
  */
 static void
 conn_readcb_enc(struct conn *c)
 {
+
+	while (conn_read_enc(c) == 1 && c->nrjobs < RJOBS_MAX)
+		continue;
+	if (!c->dead && c->nrjobs >= RJOBS_MAX)
+		conn_stop_reading(c);
+}
+
+/*
+ * One read of conn_readcb_enc.  Returns 1 if the read filled its buffer
+ * (more may be waiting), else 0 (also when ${c} was closed or the input
+ * ended).
+ */
+static int
+conn_read_enc(struct conn *c)
+{
 	struct cjob *cj;
 	uint8_t *w;
-	size_t total, npkts, left;
+	size_t want, total, npkts, left;
 	ssize_t n;
 
 	if ((cj = cjob_get(c, CRYPTOW_DECRYPT)) == NULL ||
@@ -1315,26 +1338,27 @@ conn_readcb_enc(struct conn *c)
 		if (cj != NULL)
 			cjob_put(c->D, cj);
 		conn_close(c, "out of memory");
-		return;
+		return (0);
 	}
 	memcpy(w, c->wcarry, c->wclen);
-	n = read(c->fd, w + c->wclen, WBUFSZ - c->wclen);
+	want = WBUFSZ - c->wclen;
+	n = read(c->fd, w + c->wclen, want);
 	if (n <= 0) {
 		cjob_put(c->D, cj);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
-				return;
+				return (0);
 			conn_close(c, errno == ECONNRESET ? NULL :
 			    "read error");
-			return;
+			return (0);
 		}
 		/* End of file: once the packets in flight are handled. */
 		c->rend = c->wclen > 0 ? WIRE_TRUNC : WIRE_EOF;
 		conn_stop_reading(c);
 		if (c->nrjobs == 0)
 			conn_read_end(c);
-		return;
+		return (0);
 	}
 	total = c->wclen + (size_t)n;
 	npkts = total / PROTO_PKT_LEN;
@@ -1343,7 +1367,7 @@ conn_readcb_enc(struct conn *c)
 	c->wclen = left;
 	if (npkts == 0) {
 		cjob_put(c->D, cj);
-		return;
+		return (0);
 	}
 	cj->in.len = npkts * PROTO_PKT_LEN;
 	cj->j.in = w;
@@ -1351,8 +1375,7 @@ conn_readcb_enc(struct conn *c)
 	cj->j.out = cj->out.p + PKT_MAX;
 	c->nrjobs++;
 	cjob_submit(c, cj);
-	if (c->nrjobs >= RJOBS_MAX)
-		conn_stop_reading(c);
+	return ((size_t)n == want);
 }
 
 /* The decrypt job ${cj} of ${c} is back: handle its plaintext. */
@@ -1398,7 +1421,8 @@ conn_decrypted(struct conn *c, struct cjob *cj)
 			return;
 		}
 	}
-	if (c->dead)
+	/* Answer as soon as handled, while the next jobs are decrypted. */
+	if (c->dead || conn_encrypt(c))
 		return;
 	if (c->blocked)
 		conn_stop_reading(c);
@@ -1408,7 +1432,7 @@ conn_decrypted(struct conn *c, struct cjob *cj)
 		conn_read_end(c);
 }
 
-/* The encrypt job ${cj} of ${c} is back: queue its packets. */
+/* The encrypt job ${cj} of ${c} is back: send its packets. */
 static void
 conn_encrypted(struct conn *c, struct cjob *cj)
 {
@@ -1429,7 +1453,7 @@ conn_encrypted(struct conn *c, struct cjob *cj)
 		conn_close(c, "out of memory");
 		return;
 	}
-	conn_dirty(c);
+	conn_write(c);
 }
 
 /* The crypto worker's done callback. */
