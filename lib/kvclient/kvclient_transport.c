@@ -22,10 +22,14 @@
 #define TRANSPORT_IOMAX	(256 * 1024)
 
 /*
- * spiped sessions: packets read at once (a little under TRANSPORT_IOMAX),
- * and plaintext requests encrypted per slice.
+ * spiped sessions: packets read at once, and plaintext requests encrypted
+ * per slice.  A read takes at most 32 packets (about 650 GETs' answers) so
+ * that the requests they free go out at once, while the server is still
+ * answering the rest of the window: a big window then flows as a stream
+ * instead of moving back and forth as one block (measured: 5-10% more
+ * GETs/s than 240 packets).
  */
-#define WIN_PKTS	240
+#define WIN_PKTS	32
 #define WIN_SZ		(WIN_PKTS * PROTO_PKT_LEN)
 #define STAGE_SZ	(64 * PROTO_PKT_MAXDATA)
 
