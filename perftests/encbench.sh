@@ -19,7 +19,8 @@
 # and native/debian, and their medians.
 #
 # Environment: BIN_DIR (build root, default the source tree), KVLDS
-# (the kvlds binary), KVLDS_OPTS (extra kvlds options), ENC_LOG2N
+# (the kvlds binary), KVLDS_OPTS (extra kvlds options), ENC_CLIENT_OPTS
+# (extra random_read options, the same for every run), ENC_LOG2N
 # (default 20), ENC_WARMUP (2), ENC_SECONDS (5), ENC_ROUNDS (3; the
 # argument wins), ENC_RUNS (the runs of a round, default
 # "unix native ours debian"; "clientkey" adds client -K -> our
@@ -145,7 +146,8 @@ run() {
 	esac
 	out=$D/out.$name
 	# shellcheck disable=SC2086
-	"$P/random_read/random_read" --warmup "$W" --seconds "$S" $args $N \
+	"$P/random_read/random_read" --warmup "$W" --seconds "$S" \
+	    ${ENC_CLIENT_OPTS:-} $args $N \
 	    >"$out" 2>>"$D/log" &
 	c=$!
 	# The server side's CPU from the end of the warm-up to the end.
