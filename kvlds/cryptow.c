@@ -33,15 +33,17 @@ struct jlist {
 };
 
 struct cryptow {
+	int threaded;			/* Else jobs run at submission. */
 	pthread_t thr;
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
 	struct jlist todo;
 	struct jlist done;
 	int sleeping;			/* The worker waits on cv. */
-	int told;			/* The eventfd was written. */
+	int told;			/* The eventfd was written (or the
+					   event activated). */
 	int stop;
-	int efd;
+	int efd;			/* -1 without the thread. */
 	struct event *ev;
 	void (*donecb)(void *, struct cryptow_job *);
 	void *cookie;
@@ -152,18 +154,18 @@ evcb(evutil_socket_t fd, short what, void *cookie)
 
 	(void)what;
 	/* Clear the count first: a later write then wakes us again. */
-	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN &&
-	    errno != EINTR)
+	if (W->threaded && read(fd, &n, sizeof(n)) == -1 &&
+	    errno != EAGAIN && errno != EINTR)
 		warnp("read(eventfd)");
 	deliver(W);
 }
 
 /**
- * cryptow_new(base, donecb, cookie):
- * Start a crypto worker delivering completions through ${base}.
+ * cryptow_new(base, threaded, donecb, cookie):
+ * Create a crypto worker delivering completions through ${base}.
  */
 struct cryptow *
-cryptow_new(struct event_base *base,
+cryptow_new(struct event_base *base, int threaded,
     void (*donecb)(void *, struct cryptow_job *), void *cookie)
 {
 	struct cryptow *W;
@@ -173,14 +175,19 @@ cryptow_new(struct event_base *base,
 		warnp("calloc");
 		goto err0;
 	}
+	W->threaded = threaded;
 	W->donecb = donecb;
 	W->cookie = cookie;
-	if ((W->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+	W->efd = -1;
+	if (threaded &&
+	    (W->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		warnp("eventfd");
 		goto err1;
 	}
-	if ((W->ev = event_new(base, W->efd, EV_READ | EV_PERSIST, evcb,
-	    W)) == NULL || event_add(W->ev, NULL)) {
+	/* Without the thread, an event that only submission activates. */
+	if ((W->ev = event_new(base, W->efd, threaded ?
+	    EV_READ | EV_PERSIST : 0, evcb, W)) == NULL ||
+	    (threaded && event_add(W->ev, NULL))) {
 		warn0("cannot watch the crypto worker's eventfd");
 		goto err2;
 	}
@@ -192,7 +199,7 @@ cryptow_new(struct event_base *base,
 		warn0("pthread_cond_init: %s", strerror(rc));
 		goto err3;
 	}
-	if ((rc = pthread_create(&W->thr, NULL, worker, W)) != 0) {
+	if (threaded && (rc = pthread_create(&W->thr, NULL, worker, W)) != 0) {
 		warn0("pthread_create: %s", strerror(rc));
 		goto err4;
 	}
@@ -205,7 +212,8 @@ err3:
 err2:
 	if (W->ev != NULL)
 		event_free(W->ev);
-	close(W->efd);
+	if (W->efd != -1)
+		close(W->efd);
 err1:
 	free(W);
 err0:
@@ -214,12 +222,21 @@ err0:
 
 /**
  * cryptow_submit(W, job):
- * Queue ${job} for the worker.
+ * Queue ${job} for the worker (or run it now, without the thread).
  */
 void
 cryptow_submit(struct cryptow *W, struct cryptow_job *job)
 {
 
+	if (!W->threaded) {
+		run(job);
+		jl_push(&W->done, job);
+		if (!W->told) {
+			W->told = 1;
+			event_active(W->ev, EV_READ, 0);
+		}
+		return;
+	}
 	pthread_mutex_lock(&W->mtx);
 	jl_push(&W->todo, job);
 	if (W->sleeping)
@@ -237,14 +254,17 @@ cryptow_free(struct cryptow *W)
 
 	if (W == NULL)
 		return;
-	pthread_mutex_lock(&W->mtx);
-	W->stop = 1;
-	pthread_cond_signal(&W->cv);
-	pthread_mutex_unlock(&W->mtx);
-	pthread_join(W->thr, NULL);
+	if (W->threaded) {
+		pthread_mutex_lock(&W->mtx);
+		W->stop = 1;
+		pthread_cond_signal(&W->cv);
+		pthread_mutex_unlock(&W->mtx);
+		pthread_join(W->thr, NULL);
+	}
 	deliver(W);
 	event_free(W->ev);
-	close(W->efd);
+	if (W->efd != -1)
+		close(W->efd);
 	pthread_cond_destroy(&W->cv);
 	pthread_mutex_destroy(&W->mtx);
 	free(W);

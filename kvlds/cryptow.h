@@ -2,14 +2,16 @@
 #define CRYPTOW_H_
 
 /*
- * The crypto worker: one thread that encrypts and decrypts spiped packets
- * for the event loop's thread, so that the loop thread only reads, writes,
- * parses and runs the tree.
+ * The crypto worker: encrypts and decrypts spiped packets for the event
+ * loop's thread, either on a thread of its own (so that the loop thread
+ * only reads, writes, parses and runs the tree) or, without one, on the
+ * loop thread itself, at submission.
  *
  * The loop thread submits jobs; the worker runs them in submission order
  * (so the jobs of one session and one direction complete in order) and
  * hands each back through the event loop: the done callback runs in the
- * loop thread, for every job, in submission order.  Between submission and
+ * loop thread, for every job, in submission order, and never from within
+ * cryptow_submit (with or without the thread).  Between submission and
  * completion the job and its buffers belong to the worker; the session's
  * direction the job uses must not be touched by the loop thread, nor the
  * session freed.
@@ -38,12 +40,15 @@ struct cryptow_job {
 struct cryptow;
 
 /**
- * cryptow_new(base, donecb, cookie):
- * Start a crypto worker thread whose completions are delivered by the
- * event loop ${base}: donecb(cookie, job) for each job, in submission
- * order, with job->result set.  Return the worker, or NULL (logged).
+ * cryptow_new(base, threaded, donecb, cookie):
+ * Create a crypto worker whose completions are delivered by the event
+ * loop ${base}: donecb(cookie, job) for each job, in submission order,
+ * with job->result set.  If ${threaded}, the jobs run on a thread started
+ * here; else cryptow_submit runs each job at once, on the caller's
+ * thread, and its completion is still delivered later by the loop (in
+ * the same loop pass).  Return the worker, or NULL (logged).
  */
-struct cryptow *cryptow_new(struct event_base *base,
+struct cryptow *cryptow_new(struct event_base *base, int threaded,
     void (*donecb)(void *, struct cryptow_job *), void *cookie);
 
 /**
@@ -54,7 +59,8 @@ void cryptow_submit(struct cryptow *W, struct cryptow_job *job);
 
 /**
  * cryptow_free(W):
- * Let the worker finish the jobs queued, stop it, deliver every completion
+ * Let the worker finish the jobs queued, stop its thread (if it has one),
+ * deliver every completion
  * not yet delivered (from within this call), and free ${W}.  NULL is a
  * no-op.
  */

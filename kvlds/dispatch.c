@@ -2150,7 +2150,8 @@ dispatch_init(struct event_base *base, struct btree *bt, const int *lfds,
 	}
 	for (i = 0; i < nlfds; i++) {
 		if (D->lenc[i] && D->cw == NULL &&
-		    (D->cw = cryptow_new(base, cjob_done, D)) == NULL)
+		    (D->cw = cryptow_new(base, opts->crypto_thread, cjob_done,
+		    D)) == NULL)
 			goto err;
 	}
 	D->nextsnap = 1;

@@ -56,11 +56,14 @@ struct dispatch_opts {
 	 * it is never logged); required if any lenc flag is set.  hsflags:
 	 * PROTO_HS_NOPFS or PROTO_HS_REQPFS (PROTO_HS_SERVER is implied).
 	 * hs_timeout: seconds a handshake may take (0: no limit).
+	 * crypto_thread: encrypt and decrypt on a thread of their own
+	 * rather than on the loop thread (cryptow.h).
 	 */
 	const int *lenc;
 	const uint8_t *key;
 	int hsflags;
 	double hs_timeout;
+	int crypto_thread;
 };
 
 /**

@@ -38,6 +38,7 @@
 #define OPT_S3_REGION		257
 #define OPT_S3_CREDENTIALS	258
 #define OPT_S3_OWNER		259
+#define OPT_CRYPTO_THREAD	260
 
 static void
 usage(FILE *f)
@@ -52,7 +53,7 @@ usage(FILE *f)
 	    "             [-1] [-F] [-u <user:group>] [--syslog]\n"
 	    "             [-K <key file> [--passphrase <method:arg>]\n"
 	    "              [--max-memory <size>] [--max-time <seconds>]\n"
-	    "              [--no-pfs | --require-pfs]]\n"
+	    "              [--no-pfs | --require-pfs] [--crypto-thread]]\n"
 	    "             [-d s3://<bucket>/<prefix> --s3-endpoint <URL>\n"
 	    "              [--s3-region <region>] [--s3-credentials <file>]\n"
 	    "              [--s3-owner <name>]]\n"
@@ -68,6 +69,9 @@ usage(FILE *f)
 	    "  --no-pfs       handshakes without Diffie-Hellman (spiped -f)\n"
 	    "  --require-pfs  refuse peers without forward secrecy "
 	    "(spiped -g)\n"
+	    "  --crypto-thread  encrypt and decrypt on a thread of their "
+	    "own\n"
+	    "                 rather than the event loop's thread\n"
 	    "  -d s3://<bucket>/<prefix>\n"
 	    "                 keep the pages in an S3-compatible object store\n"
 	    "  --s3-endpoint <URL>       http(s)://host[:port] of the store\n"
@@ -139,6 +143,7 @@ main(int argc, char *argv[])
 		{"max-time", required_argument, NULL, 'P'},
 		{"no-pfs", no_argument, NULL, 'f'},
 		{"require-pfs", no_argument, NULL, 'R'},
+		{"crypto-thread", no_argument, NULL, OPT_CRYPTO_THREAD},
 		{"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
 		{"s3-region", required_argument, NULL, OPT_S3_REGION},
 		{"s3-credentials", required_argument, NULL,
@@ -173,7 +178,7 @@ main(int argc, char *argv[])
 	const char *opt_K = NULL;
 	uint8_t *key = NULL;
 	int lenc[MAXSOCKS];
-	int nopfs = 0, reqpfs = 0, ntcp = 0, li;
+	int nopfs = 0, reqpfs = 0, cthread = 0, ntcp = 0, li;
 	int ch, rc = 1;
 
 	log_init(argv[0]);
@@ -196,6 +201,9 @@ main(int argc, char *argv[])
 			break;
 		case 'R':
 			reqpfs = 1;
+			break;
+		case OPT_CRYPTO_THREAD:
+			cthread = 1;
 			break;
 		case 's':
 			if (nsocks == MAXSOCKS) {
@@ -390,10 +398,11 @@ main(int argc, char *argv[])
 		}
 		ntcp += lenc[i];
 	}
-	if (opt_K == NULL && (nopfs || reqpfs || kopts.passphrase != NULL ||
-	    kopts.max_memory != 0 || kopts.max_time != 0)) {
-		warn0("--no-pfs, --require-pfs, --passphrase, --max-memory "
-		    "and --max-time need -K");
+	if (opt_K == NULL && (nopfs || reqpfs || cthread ||
+	    kopts.passphrase != NULL || kopts.max_memory != 0 ||
+	    kopts.max_time != 0)) {
+		warn0("--no-pfs, --require-pfs, --crypto-thread, --passphrase, "
+		    "--max-memory and --max-time need -K");
 		exit(1);
 	}
 	if (nopfs && reqpfs) {
@@ -476,6 +485,7 @@ main(int argc, char *argv[])
 	dopts.key = key;
 	dopts.hsflags = nopfs ? PROTO_HS_NOPFS : reqpfs ? PROTO_HS_REQPFS : 0;
 	dopts.hs_timeout = HS_TIMEOUT;
+	dopts.crypto_thread = cthread;
 	if ((D = dispatch_init(base, bt, lfds, nl, &dopts)) == NULL)
 		goto err2;
 	owned = 0;		/* The listeners are the dispatcher's now. */

@@ -5,7 +5,8 @@
 # plain-protocol client behind (PFS and -f); --require-pfs refusing a -f
 # peer; a wrong key, garbage, and a corrupted packet each drop only their
 # own connection while another client keeps working; TCP without -K and
-# the option checks are refused.
+# the option checks are refused.  The crypto runs on the loop thread,
+# and on a thread of its own in a second daemon (--crypto-thread).
 # smoke
 . "$(dirname "$0")/../lib.sh"
 KVLDS=$(bin kvlds)
@@ -28,6 +29,8 @@ check "-K without a TCP listener refused" [ $? = 1 ]
 check "--no-pfs with --require-pfs refused" [ $? = 1 ]
 "$KVLDS" -F -s "$T/x.sock" --no-pfs -d "$T/d0" 2>"$T/err"
 check "--no-pfs without -K refused" [ $? = 1 ]
+"$KVLDS" -F -s "$T/x.sock" --crypto-thread -d "$T/d0" 2>"$T/err"
+check "--crypto-thread without -K refused" [ $? = 1 ]
 "$KVLDS" -F -s 127.0.0.1:1 -K "$T/missing.key" -d "$T/d0" 2>"$T/err"
 check "a missing key file refused" [ $? = 1 ]
 "$KVLDS" -s 127.0.0.1:1 -K "$T/key" -d "$T/d0" 2>"$T/err"
@@ -217,11 +220,19 @@ sys.exit(0 if 3 < time.time() - t < 15 else 1)
 check "a silent peer is dropped after the handshake timeout" [ $? = 0 ]
 still_live "a silent peer"
 
-# --require-pfs refuses a peer without forward secrecy.
+# --require-pfs refuses a peer without forward secrecy; this daemon does
+# its crypto on a thread of its own (--crypto-thread).
 G=$(free_port)
 start kvlds_g "$KVLDS" -F -s "127.0.0.1:$G" -s "$T/g.sock" -K "$T/key" \
-    --require-pfs -d "$T/data_g"
+    --require-pfs --crypto-thread -d "$T/data_g"
 wait_port "$G" 20
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "set k%05d %0200d\n", i, i }
+    END { for (i = 0; i < 20000; i++) printf "get k%05d\n", i }' </dev/null |
+    "$CLI" -t "127.0.0.1:$G" -K "$T/key" batch >"$T/gbatch"
+check "--crypto-thread: batch status 0" [ $? = 0 ]
+check "--crypto-thread: 20000 sets" [ "$(grep -c '^0$' "$T/gbatch")" = 20000 ]
+check "--crypto-thread: gets answered" [ "$(awk -F '\t' '$1 == 0 &&
+    $2 ~ /^0+[0-9]+$/ && length($2) == 200' "$T/gbatch" | wc -l)" = 20000 ]
 "$CLI" -t "127.0.0.1:$G" -K "$T/key" set g 1
 check "--require-pfs: a PFS client works" [ $? = 0 ]
 "$CLI" -t "127.0.0.1:$G" -K "$T/key" --no-pfs get g 2>"$T/err"
