@@ -78,15 +78,20 @@ for opt in "" --no-pfs; do
 	    [ "$("$CLI" -t "$T/kv.sock" get "$n-c")" = 5 ]
 done
 
-# A long pipelined batch: many packets each way, responses spanning
-# packet boundaries.
-awk 'BEGIN { for (i = 0; i < 20000; i++) printf "set k%05d %0200d\n", i, i }
-    END { for (i = 0; i < 20000; i++) printf "get k%05d\n", i }' </dev/null |
-    "$CLI" -t "$A" -K "$T/key" batch >"$T/batch"
-check "batch over the endpoint: status 0" [ $? = 0 ]
-check "batch: 20000 sets" [ "$(grep -c '^0$' "$T/batch")" = 20000 ]
-check "batch: gets answered" [ "$(awk -F '\t' '$1 == 0 &&
-    $2 ~ /^0+[0-9]+$/ && length($2) == 200' "$T/batch" | wc -l)" = 20000 ]
+# long_batch NAME ADDRESS: a long pipelined batch through the endpoint at
+# ADDRESS: many packets each way, responses spanning packet boundaries.
+long_batch() {
+	awk 'BEGIN { for (i = 0; i < 20000; i++)
+		printf "set k%05d %0200d\n", i, i }
+	    END { for (i = 0; i < 20000; i++) printf "get k%05d\n", i }' \
+	    </dev/null | "$CLI" -t "$2" -K "$T/key" batch >"$T/$1.batch"
+	check "$1: batch status 0" [ $? = 0 ]
+	check "$1: 20000 sets" [ "$(grep -c '^0$' "$T/$1.batch")" = 20000 ]
+	check "$1: gets answered" [ "$(awk -F '\t' '$1 == 0 &&
+	    $2 ~ /^0+[0-9]+$/ && length($2) == 200' "$T/$1.batch" |
+	    wc -l)" = 20000 ]
+}
+long_batch "batch over the endpoint" "$A"
 
 # A plain client that stays connected throughout (through Debian's
 # spiped -e when installed, else on the Unix socket).
@@ -226,13 +231,7 @@ G=$(free_port)
 start kvlds_g "$KVLDS" -F -s "127.0.0.1:$G" -s "$T/g.sock" -K "$T/key" \
     --require-pfs --crypto-thread -d "$T/data_g"
 wait_port "$G" 20
-awk 'BEGIN { for (i = 0; i < 20000; i++) printf "set k%05d %0200d\n", i, i }
-    END { for (i = 0; i < 20000; i++) printf "get k%05d\n", i }' </dev/null |
-    "$CLI" -t "127.0.0.1:$G" -K "$T/key" batch >"$T/gbatch"
-check "--crypto-thread: batch status 0" [ $? = 0 ]
-check "--crypto-thread: 20000 sets" [ "$(grep -c '^0$' "$T/gbatch")" = 20000 ]
-check "--crypto-thread: gets answered" [ "$(awk -F '\t' '$1 == 0 &&
-    $2 ~ /^0+[0-9]+$/ && length($2) == 200' "$T/gbatch" | wc -l)" = 20000 ]
+long_batch "--crypto-thread" "127.0.0.1:$G"
 "$CLI" -t "127.0.0.1:$G" -K "$T/key" set g 1
 check "--require-pfs: a PFS client works" [ $? = 0 ]
 "$CLI" -t "127.0.0.1:$G" -K "$T/key" --no-pfs get g 2>"$T/err"
