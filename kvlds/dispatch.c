@@ -46,11 +46,11 @@
  * Encrypted connections: a read takes at most WPKTS packets, which go to
  * the crypto worker as one decrypt job, and a readiness event reads again
  * while reads come back full, up to RJOBS_MAX jobs in flight per
- * connection.  Small jobs keep a burst of requests flowing: the loop
- * handles the first packets while the worker decrypts the next, and their
- * answers are encrypted and sent while it handles the rest, rather than
- * a client's whole window moving through each stage as one block while
- * the other stages wait.
+ * connection.  Small jobs keep a burst of requests flowing: the answers
+ * to the first packets are encrypted and sent while the rest are handled
+ * (and, with the worker's own thread, the next packets are decrypted
+ * meanwhile), rather than a client's whole window moving through each
+ * stage as one block while the other stages wait.
  */
 #define WPKTS		32
 #define WBUFSZ		(WPKTS * PROTO_PKT_LEN)
@@ -240,7 +240,6 @@ static void conn_unblock(struct conn *);
 static int dget_push(struct conn *, uint64_t, const uint8_t *, size_t,
     uint64_t);
 static int conn_iostop(struct conn *, const uint8_t *, size_t);
-static int conn_read_enc(struct conn *);
 static int conn_encrypt(struct conn *);
 static void accept_enable(struct dispatch *, int);
 
@@ -1106,7 +1105,8 @@ parked_resume(struct dispatch *D)
 /*
  * Handle the whole packets among the ${len} bytes at ${buf}, stopping
  * early when the output passes the high water (the connection is then
- * marked blocked) or at a mutation that must wait (marked parked).  Return the bytes consumed, or -1 if ${c} is gone.
+ * marked blocked) or at a mutation that must wait (marked parked).
+ * Return the bytes consumed, or -1 if ${c} is gone.
  */
 static ssize_t
 conn_process(struct conn *c, const uint8_t *buf, size_t len)
@@ -1220,14 +1220,15 @@ conn_unblock(struct conn *c)
 /* ------------------------------------------------- encrypted connections */
 
 /*
- * The crypto of encrypted connections runs on the crypto worker's thread
- * (cryptow.h), pipelined with the loop thread: a read's whole packets go
- * to the worker as one decrypt job (up to RJOBS_MAX per connection in
- * flight, so the next reads are decrypted while this one is handled), the
- * answers to each decrypt job's requests go back as one encrypt job as
- * soon as they are handled, and its packets are sent the moment it comes
- * back.  Jobs complete in submission order, so each
- * direction's packets stay in order; each holds a reference to its
+ * The crypto of encrypted connections goes through the crypto worker
+ * (cryptow.h), which runs it on the loop thread at submission or, with
+ * --crypto-thread, on its own thread pipelined with the loop thread;
+ * either way its completions come back through the event loop.  A read's
+ * whole packets go to it as one decrypt job (up to RJOBS_MAX per
+ * connection in flight), the answers to each decrypt job's requests go
+ * back as one encrypt job as soon as they are handled, and its packets are
+ * sent the moment it comes back.  Jobs complete in submission order, so
+ * each direction's packets stay in order; each holds a reference to its
  * connection, whose session is freed only once no job uses it.
  */
 
@@ -1303,25 +1304,11 @@ conn_read_end(struct conn *c)
 }
 
 /*
- * Read the encrypted connection ${c}: hand every whole packet read (after
- * the partial packet kept from the previous read) to the worker, keep the
- * trailing partial packet; read again while reads come back full, up to
- * RJOBS_MAX decrypt jobs in flight.
- */
-static void
-conn_readcb_enc(struct conn *c)
-{
-
-	while (conn_read_enc(c) == 1 && c->nrjobs < RJOBS_MAX)
-		continue;
-	if (!c->dead && c->nrjobs >= RJOBS_MAX)
-		conn_stop_reading(c);
-}
-
-/*
- * One read of conn_readcb_enc.  Returns 1 if the read filled its buffer
- * (more may be waiting), else 0 (also when ${c} was closed or the input
- * ended).
+ * One read of the encrypted connection ${c}: hand every whole packet read
+ * (after the partial packet kept from the previous read) to the worker as
+ * one decrypt job, keep the trailing partial packet.  Returns 1 if the
+ * read filled its buffer (more may be waiting), else 0 (also when ${c}
+ * was closed or the input ended).
  */
 static int
 conn_read_enc(struct conn *c)
@@ -1376,6 +1363,20 @@ conn_read_enc(struct conn *c)
 	c->nrjobs++;
 	cjob_submit(c, cj);
 	return ((size_t)n == want);
+}
+
+/*
+ * Read the encrypted connection ${c} while reads come back full, up to
+ * RJOBS_MAX decrypt jobs in flight.
+ */
+static void
+conn_readcb_enc(struct conn *c)
+{
+
+	while (conn_read_enc(c) == 1 && c->nrjobs < RJOBS_MAX)
+		continue;
+	if (!c->dead && c->nrjobs >= RJOBS_MAX)
+		conn_stop_reading(c);
 }
 
 /* The decrypt job ${cj} of ${c} is back: handle its plaintext. */
