@@ -230,8 +230,8 @@ load(struct btree *bt, struct node *parent, uint32_t i, struct bt_child *c)
 			if (!bt->nowait)
 				break;
 			/* In the OS page cache: no device wait, read it. */
-			if (bt->trycache && pagestore_read_nowait(bt->ps, c->addr, bt->rbuf,
-			    &len) == 0) {
+			if (bt->trycache && pagestore_read_nowait(bt->ps,
+			    c->addr, bt->rbuf, &len) == 0) {
 				buf = bt->rbuf;
 				taken = 2;
 				bt->pagesnowait++;
